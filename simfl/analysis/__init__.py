@@ -1,0 +1,1 @@
+"""simfl.analysis."""

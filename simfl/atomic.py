@@ -1,0 +1,61 @@
+"""Atomic file writes: a killed process never leaves a half-written file that looks complete.
+
+Every output of simfl goes through these helpers: write to a temporary file in the same
+directory, flush and fsync, then ``os.replace`` onto the final name (atomic on POSIX).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
+
+    Use this for writers that want a file name (``DataFrame.to_parquet``, ``savefig``).
+    On an exception the temporary file is removed and ``path`` is left untouched.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.name}.", suffix=".partial" + final.suffix, dir=final.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
+    return _write(path, lambda fh: fh.write(text), "w")
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically and return the path."""
+    return _write(path, lambda fh: fh.write(data), "wb")
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
+    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _write(path: str | os.PathLike[str], fill: Callable[[IO[Any]], object], mode: str) -> Path:
+    final = Path(path)
+    with atomic_path(final) as tmp, open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh:
+        fill(fh)
+    return final

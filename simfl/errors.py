@@ -1,0 +1,38 @@
+"""Errors that simfl shows to users: each names the bad value, the rule and the fix.
+
+Every user-facing problem is a :class:`SimflError`. The CLI prints ``str(error)`` (one line
+per problem) and exits with code 2; it never prints a traceback for these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class SimflError(Exception):
+    """Base class of every error caused by user input (files, YAML, arguments).
+
+    Parameters
+    ----------
+    problems
+        One message per problem. Each message is a single line that names where the problem
+        is (file, YAML path or line), what is wrong and what is allowed.
+    """
+
+    def __init__(self, problems: str | Iterable[str]) -> None:
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        if not self.problems:
+            raise ValueError("SimflError needs at least one problem message")
+        super().__init__("\n".join(self.problems))
+
+
+class ScenarioError(SimflError):
+    """A scenario file (or its overrides) is malformed or invalid."""
+
+
+class DataError(SimflError):
+    """A dataset file is missing or not in the expected format."""
+
+
+class OrbitError(SimflError):
+    """A TLE/OMM file is malformed, or an orbital computation got impossible input."""
