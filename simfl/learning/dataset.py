@@ -1,0 +1,137 @@
+"""In-memory labelled datasets and a seeded train/test split.
+
+A :class:`Dataset` is a pair of numpy arrays (features, labels or targets) with a name and a
+task. Partitioners hand out index arrays; :meth:`Dataset.subset` turns them into client data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from simfl.errors import DataError, SimflError
+
+TASKS = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features ``x`` (float32, shape ``(n, *feature_shape)``) and labels/targets ``y``.
+
+    Parameters
+    ----------
+    name
+        Human-readable name, e.g. ``"digits"`` or ``"synthetic(1,1)/client3"``.
+    x
+        float32 features, shape ``(n, *feature_shape)``: ``(n, 64)``, ``(n, 1, 8, 8)``,
+        ``(n, seq, feat)``.
+    y
+        int64 class labels in ``[0, num_classes)`` (classification) or float32 targets
+        (regression), shape ``(n,)``.
+    task
+        ``"classification"`` or ``"regression"``.
+    num_classes
+        Number of classes; 0 for regression.
+    """
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    task: Literal["classification", "regression"]
+    num_classes: int
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if self.task not in TASKS:
+            problems.append(
+                f"dataset {self.name!r}: task {self.task!r} is unknown; use one of {TASKS}"
+            )
+        if self.x.ndim < 2:
+            problems.append(
+                f"dataset {self.name!r}: x has shape {self.x.shape}; it must be "
+                "(n, *feature_shape) with at least one feature axis"
+            )
+        if self.y.ndim != 1:
+            problems.append(f"dataset {self.name!r}: y has shape {self.y.shape}; it must be (n,)")
+        elif self.x.shape[0] != self.y.shape[0]:
+            problems.append(
+                f"dataset {self.name!r}: x has {self.x.shape[0]} samples but y has "
+                f"{self.y.shape[0]}; they must match"
+            )
+        if self.task == "classification":
+            if self.num_classes < 1:
+                problems.append(
+                    f"dataset {self.name!r}: num_classes={self.num_classes} but a "
+                    "classification dataset needs at least 1 class"
+                )
+            elif self.y.size and (self.y.min() < 0 or self.y.max() >= self.num_classes):
+                problems.append(
+                    f"dataset {self.name!r}: labels span [{self.y.min()}, {self.y.max()}] "
+                    f"but must lie in [0, {self.num_classes - 1}]"
+                )
+        elif self.task == "regression" and self.num_classes != 0:
+            problems.append(
+                f"dataset {self.name!r}: num_classes={self.num_classes} for a regression "
+                "dataset; use 0"
+            )
+        if problems:
+            raise DataError(problems)
+
+    def __len__(self) -> int:
+        """Return the number of samples."""
+        return int(self.x.shape[0])
+
+    @property
+    def feature_shape(self) -> tuple[int, ...]:
+        """Shape of one sample's features (``x.shape[1:]``)."""
+        return tuple(int(d) for d in self.x.shape[1:])
+
+    def subset(self, indices: np.ndarray) -> Dataset:
+        """Return the samples at ``indices`` (a copy) as a new :class:`Dataset`, same name."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return Dataset(self.name, self.x[idx], self.y[idx], self.task, self.num_classes)
+
+
+def train_test_split(
+    ds: Dataset, test_fraction: float, seed: int, stratify: bool = True
+) -> tuple[Dataset, Dataset]:
+    """Return ``(train, test)`` datasets split with ``sklearn``'s seeded splitter.
+
+    Parameters
+    ----------
+    ds
+        The dataset to split.
+    test_fraction
+        Fraction of samples that go to the test set, in ``(0, 1)``.
+    seed
+        ``random_state`` for sklearn: the same seed gives the same split.
+    stratify
+        For classification, keep class proportions equal in both parts (ignored for
+        regression).
+    """
+    from sklearn.model_selection import train_test_split as sk_split
+
+    if not 0.0 < test_fraction < 1.0:
+        raise SimflError(
+            f"test_fraction={test_fraction} is outside (0, 1); use e.g. 0.2 for a 20% test set"
+        )
+    n = len(ds)
+    n_test = int(np.ceil(test_fraction * n))
+    if n_test < 1 or n - n_test < 1:
+        raise SimflError(
+            f"test_fraction={test_fraction} of {n} samples leaves an empty train or test set; "
+            "use a larger dataset or a test_fraction nearer 0.5"
+        )
+    strat = ds.y if (stratify and ds.task == "classification") else None
+    try:
+        train_idx, test_idx = sk_split(
+            np.arange(n), test_size=test_fraction, random_state=seed, stratify=strat
+        )
+    except ValueError as exc:
+        raise SimflError(
+            f"cannot split dataset {ds.name!r} ({n} samples) with stratification: {exc}; "
+            "pass stratify=False or use a larger test_fraction"
+        ) from exc
+    return ds.subset(np.sort(train_idx)), ds.subset(np.sort(test_idx))
