@@ -1,1 +1,48 @@
-"""simfl.learning."""
+"""simfl.learning: datasets, partitioners, models, local training, parameters, FLOPs.
+
+Pure building blocks without SimPy: the algorithms call these at simulated instants.
+"""
+
+from simfl.learning.builtin import load_digits, synthetic_fedprox
+from simfl.learning.cifar import load_cifar10_bin, read_cifar_bin
+from simfl.learning.dataset import Dataset, train_test_split
+from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
+from simfl.learning.idx import load_mnist_idx, read_idx, write_idx
+from simfl.learning.models import MODEL_KINDS, SequenceModel, build_model
+from simfl.learning.params import get_flat, num_parameters, payload_bytes, set_flat
+from simfl.learning.partition import (
+    partition_dirichlet,
+    partition_groups,
+    partition_iid,
+    partition_labels_per_client,
+)
+from simfl.learning.training import TrainConfig, TrainResult, evaluate, train_local
+
+__all__ = [
+    "MODEL_KINDS",
+    "Dataset",
+    "SequenceModel",
+    "TrainConfig",
+    "TrainResult",
+    "build_model",
+    "evaluate",
+    "get_flat",
+    "inference_flops_per_sample",
+    "load_cifar10_bin",
+    "load_digits",
+    "load_mnist_idx",
+    "num_parameters",
+    "partition_dirichlet",
+    "partition_groups",
+    "partition_iid",
+    "partition_labels_per_client",
+    "payload_bytes",
+    "read_cifar_bin",
+    "read_idx",
+    "set_flat",
+    "synthetic_fedprox",
+    "train_local",
+    "train_test_split",
+    "training_flops_per_sample",
+    "write_idx",
+]

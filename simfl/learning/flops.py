@@ -1,0 +1,141 @@
+"""FLOPs per sample of the real model, counted by ``torch.utils.flop_counter``.
+
+Compute time in simfl is FLOPs / device FLOP/s, so the FLOPs come from running the actual
+model on a small batch under :class:`~torch.utils.flop_counter.FlopCounterMode`. Like that
+counter, we count matrix products and convolutions (a multiply-add is 2 FLOPs) and ignore
+elementwise work (activations, the loss, bias adds, optimizer updates).
+
+Recurrent layers: on CPU, PyTorch runs ``nn.LSTM`` (and on some builds ``nn.GRU``) as one
+fused oneDNN op, ``aten.mkldnn_rnn_layer``, for which the counter has no formula and would
+report 0. We register one: its forward does, per time step and sample, the input and
+recurrent matrix products, ``2 * (numel(W_ih) + numel(W_hh))`` FLOPs; its backward computes
+the gradients of both inputs and both weights, twice that. When PyTorch decomposes the RNN
+into ``mm``/``addmm`` (as for GRU on CPU today) those are counted directly, with the same
+forward total.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from simfl.errors import SimflError
+
+#: Samples in the batch that is run to count; FLOPs scale linearly with batch size.
+COUNT_BATCH = 4
+
+
+def _rnn_layer_flops(
+    input_shape: tuple[int, ...], w_ih: tuple[int, ...], w_hh: tuple[int, ...]
+) -> int:
+    steps_x_batch = math.prod(input_shape) // input_shape[-1]
+    return 2 * steps_x_batch * (math.prod(w_ih) + math.prod(w_hh))
+
+
+def _rnn_forward(
+    input: tuple[int, ...], w_ih: tuple[int, ...], w_hh: tuple[int, ...], *args: Any, **kw: Any
+) -> int:
+    return _rnn_layer_flops(input, w_ih, w_hh)
+
+
+def _rnn_backward(
+    input: tuple[int, ...], w_ih: tuple[int, ...], w_hh: tuple[int, ...], *args: Any, **kw: Any
+) -> int:
+    return 2 * _rnn_layer_flops(input, w_ih, w_hh)
+
+
+def _custom_mapping() -> dict[Any, Any]:
+    aten = torch.ops.aten
+    mapping: dict[Any, Any] = {}
+    if hasattr(aten, "mkldnn_rnn_layer"):
+        mapping[aten.mkldnn_rnn_layer] = _rnn_forward
+    if hasattr(aten, "mkldnn_rnn_layer_backward"):
+        mapping[aten.mkldnn_rnn_layer_backward] = _rnn_backward
+    return mapping
+
+
+def training_flops_per_sample(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    task: str = "classification",
+    num_outputs: int | None = None,
+) -> float:
+    """Return the FLOPs of one training sample: forward + loss + backward, per sample.
+
+    The model is copied, so its parameters and gradients are left untouched.
+
+    Parameters
+    ----------
+    model
+        The model as trained (any module mapping ``(n, *input_shape)`` to ``(n, outputs)``).
+    input_shape
+        Shape of one sample, without the batch axis.
+    task
+        ``"classification"`` (cross-entropy) or ``"regression"`` (MSE).
+    num_outputs
+        Optional check: if given, the model's output width must equal it.
+    """
+    return _count(model, input_shape, task, num_outputs, train=True)
+
+
+def inference_flops_per_sample(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    task: str = "classification",
+    num_outputs: int | None = None,
+) -> float:
+    """Return the FLOPs of one forward pass per sample (no gradients)."""
+    return _count(model, input_shape, task, num_outputs, train=False)
+
+
+def _count(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    task: str,
+    num_outputs: int | None,
+    *,
+    train: bool,
+) -> float:
+    if task not in ("classification", "regression"):
+        raise SimflError(f"flops: task {task!r} is unknown; use 'classification' or 'regression'")
+    probe = copy.deepcopy(model)
+    probe.train(train)
+    x = torch.zeros((COUNT_BATCH, *input_shape), dtype=torch.float32)
+    counter = FlopCounterMode(display=False, custom_mapping=_custom_mapping())
+    try:
+        if train:
+            probe.zero_grad(set_to_none=True)
+            with counter:
+                out = probe(x)
+                _check_outputs(out, num_outputs)
+                _loss(out, task).backward()
+        else:
+            with torch.no_grad(), counter:
+                out = probe(x)
+                _check_outputs(out, num_outputs)
+    except RuntimeError as exc:
+        raise SimflError(
+            f"flops: the model does not accept input of shape {tuple(input_shape)} per sample "
+            f"({exc}); pass the shape of one sample without the batch axis"
+        ) from exc
+    return counter.get_total_flops() / COUNT_BATCH
+
+
+def _check_outputs(out: torch.Tensor, num_outputs: int | None) -> None:
+    if num_outputs is not None and (out.ndim != 2 or out.shape[1] != num_outputs):
+        raise SimflError(
+            f"flops: the model outputs shape {tuple(out.shape)} per batch of {COUNT_BATCH}, "
+            f"not ({COUNT_BATCH}, {num_outputs}); pass the model's num_outputs"
+        )
+
+
+def _loss(out: torch.Tensor, task: str) -> torch.Tensor:
+    if task == "classification":
+        target = torch.zeros(out.shape[0], dtype=torch.long)
+        return nn.functional.cross_entropy(out, target)
+    return nn.functional.mse_loss(out, torch.zeros_like(out))

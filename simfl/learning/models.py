@@ -1,0 +1,133 @@
+"""Model factory: logistic regression, MLP, small CNN, GRU and LSTM, seeded initialisation.
+
+Every model maps a batch ``(n, *input_shape)`` to ``(n, num_outputs)`` (logits for
+classification, predictions for regression).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from simfl.errors import SimflError
+
+MODEL_KINDS: tuple[str, ...] = ("logreg", "mlp", "cnn", "gru", "lstm")
+
+
+class SequenceModel(nn.Module):
+    """Recurrent encoder (GRU or LSTM) whose last-step output feeds a linear head.
+
+    Input ``(n, seq, feat)``, output ``(n, num_outputs)``.
+    """
+
+    def __init__(self, cell: str, num_features: int, hidden: int, layers: int, outputs: int):
+        super().__init__()
+        rnn_cls = nn.GRU if cell == "gru" else nn.LSTM
+        self.rnn = rnn_cls(num_features, hidden, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(hidden, outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ``(n, num_outputs)`` from the top layer's output at the last time step."""
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1, :])
+
+
+def build_model(
+    kind: str,
+    input_shape: tuple[int, ...],
+    num_outputs: int,
+    *,
+    hidden: Sequence[int] = (64, 64),
+    seed: int,
+) -> nn.Module:
+    """Return a freshly initialised model; the same arguments give bitwise equal weights.
+
+    Parameters
+    ----------
+    kind
+        One of :data:`MODEL_KINDS`:
+
+        - ``"logreg"``: flatten + Linear (``hidden`` is ignored);
+        - ``"mlp"``: flatten + (Linear, ReLU) per entry of ``hidden`` + Linear;
+        - ``"cnn"``: two (Conv3x3 pad 1, ReLU, MaxPool2) blocks with ``hidden[0]`` and
+          ``hidden[1]`` channels + flatten + Linear; ``input_shape`` is ``(C, H, W)`` with
+          H, W >= 4, e.g. (1, 8, 8), (1, 28, 28), (3, 32, 32);
+        - ``"gru"``/``"lstm"``: ``len(hidden)`` stacked layers of width ``hidden[0]`` (all
+          entries equal) over ``input_shape = (seq, feat)``; the last step feeds a Linear.
+    input_shape
+        Shape of one sample, without the batch axis.
+    num_outputs
+        Classes (classification) or targets (regression, usually 1).
+    hidden
+        Layer widths or channel counts, see ``kind``.
+    seed
+        Initialisation seed. The global torch RNG state is restored afterwards.
+    """
+    shape = tuple(int(d) for d in input_shape)
+    widths = [int(h) for h in hidden]
+    _validate(kind, shape, num_outputs, widths)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _construct(kind, shape, num_outputs, widths)
+
+
+def _construct(kind: str, shape: tuple[int, ...], outputs: int, widths: list[int]) -> nn.Module:
+    if kind == "logreg":
+        return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(shape), outputs))
+    if kind == "mlp":
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(shape)
+        for h in widths:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, outputs))
+        return nn.Sequential(*layers)
+    if kind == "cnn":
+        c, h, w = shape
+        c1, c2 = widths[0], widths[1]
+        return nn.Sequential(
+            nn.Conv2d(c, c1, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(c2 * (h // 4) * (w // 4), outputs),
+        )
+    return SequenceModel(kind, shape[1], widths[0], len(widths), outputs)
+
+
+def _validate(kind: str, shape: tuple[int, ...], outputs: int, widths: list[int]) -> None:
+    if kind not in MODEL_KINDS:
+        raise SimflError(f"model kind {kind!r} is unknown; valid kinds: {', '.join(MODEL_KINDS)}")
+    problems = []
+    if not shape or min(shape) < 1:
+        problems.append(f"model {kind}: input_shape {shape} must be non-empty with sizes >= 1")
+    if outputs < 1:
+        problems.append(f"model {kind}: num_outputs={outputs}; it must be >= 1")
+    if kind != "logreg" and (not widths or min(widths) < 1):
+        problems.append(f"model {kind}: hidden={widths} must list positive widths")
+    if kind == "cnn":
+        if len(shape) != 3 or min(shape[1:], default=0) < 4:
+            problems.append(
+                f"model cnn: input_shape {shape} must be (channels, height, width) with height "
+                "and width >= 4, e.g. (1, 28, 28); use load_digits(image=True) for digits"
+            )
+        if len(widths) != 2:
+            problems.append(f"model cnn: hidden={widths} must give 2 channel counts, e.g. (16, 32)")
+    if kind in ("gru", "lstm"):
+        if len(shape) != 2:
+            problems.append(
+                f"model {kind}: input_shape {shape} must be (sequence_length, features)"
+            )
+        if widths and len(set(widths)) != 1:
+            problems.append(
+                f"model {kind}: hidden={widths}; stacked recurrent layers share one width, "
+                f"e.g. hidden=({widths[0]}, {widths[0]}) for two layers"
+            )
+    if problems:
+        raise SimflError(problems)
