@@ -39,9 +39,8 @@ LAYOUT_LINE2 = "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNNNN
 
 # Fixed separator columns (0-based index -> required character), as sgp4's reader expects.
 _SEPARATORS = {
-    1: {1: " ", 8: " ", 23: ".", 32: " ", 34: ".", 43: " ", 52: " ", 61: " ", 63: " "},
-    2: {1: " ", 7: " ", 11: ".", 16: " ", 20: ".", 25: " ", 33: " ", 37: ".", 42: " ",
-        46: ".", 51: " ", 54: "."},
+    1: dict.fromkeys((1, 8, 32, 43, 52, 61, 63), " ") | dict.fromkeys((23, 34), "."),
+    2: dict.fromkeys((1, 7, 16, 25, 33, 42, 51), " ") | dict.fromkeys((11, 20, 37, 46, 54), "."),
 }
 _SATNUM_RE = re.compile(r"^(?:[ \d]{4}\d|[A-HJ-NP-Z]\d{4})$")
 _EXP_RE = re.compile(r"^[ +-]\d{5}[+-]\d$")
@@ -392,40 +391,24 @@ def _float_in(low: float, high: float) -> Callable[[str], bool]:
     return ok
 
 
-def _exp_form(value: str) -> bool:
-    return bool(_EXP_RE.match(value))
-
-
-def _satnum(value: str) -> bool:
-    return bool(_SATNUM_RE.match(value))
-
-
-def _integer(value: str) -> bool:
-    return bool(_INT_RE.match(value))
-
-
-def _eccentricity(value: str) -> bool:
-    return value.isdigit()
-
-
-_FIELDS: dict[int, list[tuple[str, int, int, Callable[[str], bool]]]] = {
+_FIELDS: dict[int, list[tuple[str, int, int, Callable[[str], object]]]] = {
     1: [
-        ("satellite number", 3, 7, _satnum),
-        ("epoch year", 19, 20, lambda v: v.isdigit()),
+        ("satellite number", 3, 7, _SATNUM_RE.match),
+        ("epoch year", 19, 20, str.isdigit),
         ("epoch day of year", 21, 32, _float_in(1.0, 367.0)),
         ("mean motion derivative", 34, 43, _float_in(-1.0, 1.0)),
-        ("mean motion second derivative", 45, 52, _exp_form),
-        ("BSTAR drag term", 54, 61, _exp_form),
-        ("element set number", 65, 68, _integer),
+        ("mean motion second derivative", 45, 52, _EXP_RE.match),
+        ("BSTAR drag term", 54, 61, _EXP_RE.match),
+        ("element set number", 65, 68, _INT_RE.match),
     ],
     2: [
-        ("satellite number", 3, 7, _satnum),
+        ("satellite number", 3, 7, _SATNUM_RE.match),
         ("inclination in degrees", 9, 16, _float_in(0.0, 180.0)),
         ("right ascension of the ascending node in degrees", 18, 25, _float_in(0.0, 360.0)),
-        ("eccentricity, decimal point assumed", 27, 33, _eccentricity),
+        ("eccentricity, decimal point assumed", 27, 33, str.isdigit),
         ("argument of perigee in degrees", 35, 42, _float_in(0.0, 360.0)),
         ("mean anomaly in degrees", 44, 51, _float_in(0.0, 360.0)),
         ("mean motion in revolutions per day", 53, 63, _float_in(0.0, 100.0)),
-        ("revolution number at epoch", 64, 68, _integer),
+        ("revolution number at epoch", 64, 68, _INT_RE.match),
     ],
 }
