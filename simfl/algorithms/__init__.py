@@ -1,1 +1,13 @@
-"""simfl.algorithms."""
+"""Federated learning algorithms as SimPy processes around pure, tested math."""
+
+from simfl.algorithms.base import Algorithm
+from simfl.algorithms.fedavg import FedAvg
+from simfl.algorithms.hierarchical import HierarchicalFedAvg
+
+ALGORITHMS: dict[str, type[Algorithm]] = {
+    "fedavg": FedAvg,
+    "hierarchical": HierarchicalFedAvg,
+}
+"""Algorithm classes by the ``algorithm.name`` that selects them in a scenario."""
+
+__all__ = ["ALGORITHMS", "Algorithm", "FedAvg", "HierarchicalFedAvg"]

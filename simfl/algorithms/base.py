@@ -1,0 +1,171 @@
+"""What every algorithm shares: the client update as a timed process, evaluation, stopping.
+
+An algorithm is SimPy processes around pure math. :class:`Algorithm` gives each one:
+``run()`` (the main process), ``evaluate_global`` (metrics + trace), and
+:func:`train_clients`, the timed round of local updates that FedAvg-like algorithms share:
+download, real local training, compute time from counted FLOPs, upload, optional deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+import torch
+
+from simfl.engine.actions import compute
+from simfl.engine.channel import Channel
+from simfl.engine.simulation import Simulation
+from simfl.learning.params import get_flat, set_flat
+from simfl.learning.training import train_local
+from simfl.scenario.world import World
+
+ProgressFn = Callable[[int, dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class ClientUpdate:
+    """A client's trained parameters as received by its server, and its sample count."""
+
+    client: str
+    parameters: torch.Tensor
+    num_samples: int
+
+
+class LocalTrainer:
+    """Runs real local training of one client at a time on a reusable model instance."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.model = world.model_factory()
+
+    def update(
+        self, client_index: int, start: torch.Tensor, round: int
+    ) -> tuple[torch.Tensor, int, int]:
+        """Return (trained parameters, samples processed, local samples) of one client update.
+
+        The shuffling stream is named by client and round, so results do not depend on the
+        order in which simultaneous events are processed.
+        """
+        client = self.world.clients[client_index]
+        set_flat(self.model, start)
+        rng = self.world.sim.fresh_rng(f"train/{client.name}/{round}")
+        result = train_local(self.model, client.x, client.y, self.world.train_config, rng,
+                             task=self.world.task)
+        return get_flat(self.model), result.samples_processed, result.num_samples
+
+
+class Algorithm:
+    """Base of all algorithms: holds the simulation, the world and its own config.
+
+    Subclasses implement :meth:`run`, the main SimPy process, and call
+    :meth:`evaluate_global` when a global model exists.
+    """
+
+    name = "base"
+
+    def __init__(self, sim: Simulation, world: World, config: Any) -> None:
+        self.sim = sim
+        self.world = world
+        self.config = config
+        self.trainer = LocalTrainer(world)
+        self.on_evaluate: ProgressFn | None = None
+        self.stopped_early = False
+
+    @classmethod
+    def edges_needed(cls, config: Any) -> int:
+        """Return how many edge servers the world must create for ``config``."""
+        return 0
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        """The main process; returns when the algorithm's round budget is spent."""
+        raise NotImplementedError
+
+    def evaluate_global(self, parameters: torch.Tensor, round: int, node: str = "global") -> bool:
+        """Record test metrics of ``parameters``; return True if the target accuracy is reached."""
+        t = self.sim.now_s
+        values = self.world.evaluate(parameters)
+        self.sim.metrics.record(t, round, node, values)
+        self.sim.trace.record("evaluate", node, t, t, round=round,
+                              flops=self.world.eval_flops_per_sample * len(self.world.test_y))
+        if self.on_evaluate is not None:
+            self.on_evaluate(round, values)
+        target = self.world.scenario.stop.target_accuracy
+        if target is not None and values.get("accuracy", -1.0) >= target:
+            self.stopped_early = True
+            return True
+        return False
+
+
+def client_update_process(
+    algo: Algorithm,
+    client_index: int,
+    parameters: torch.Tensor,
+    round: int,
+    server: str,
+    down: Channel,
+    up: Channel,
+) -> Generator[simpy.Event, Any, ClientUpdate | None]:
+    """One client's timed update: download, train (real), compute time, upload.
+
+    Returns the update as the server receives it, or None if interrupted (a straggler
+    dropped at the deadline).
+    """
+    world, sim = algo.world, algo.sim
+    client = world.clients[client_index]
+    node = world.nodes[client.name]
+    nbytes = world.payload_bytes
+    try:
+        yield from down.send(server, client.name, nbytes, round=round)
+        start = world.as_sent(parameters)
+        trained, samples_processed, num_samples = algo.trainer.update(client_index, start, round)
+        yield from compute(sim, node, samples_processed * world.train_flops_per_sample,
+                           round=round, samples=samples_processed)
+        yield from up.send(client.name, server, nbytes, round=round)
+    except simpy.Interrupt:
+        return None
+    return ClientUpdate(client.name, world.as_sent(trained), num_samples)
+
+
+def train_clients(
+    algo: Algorithm,
+    client_indices: Sequence[int],
+    parameters: torch.Tensor,
+    round: int,
+    server: str,
+    down: Channel,
+    up: Channel,
+    deadline_s: float | None,
+) -> Generator[simpy.Event, Any, list[ClientUpdate]]:
+    """Run the clients' updates in parallel; return those received (by the deadline, if any).
+
+    Clients still working at the deadline are interrupted: their partial compute or
+    transfer is recorded, and a ``drop`` event marks the discarded update.
+    """
+    sim = algo.sim
+    procs = [
+        sim.process(client_update_process(algo, i, parameters, round, server, down, up))
+        for i in client_indices
+    ]
+    everyone = sim.env.all_of(procs)
+    if deadline_s is None:
+        yield everyone
+    else:
+        yield sim.env.any_of([everyone, sim.env.timeout(deadline_s)])
+        for proc in procs:
+            if proc.is_alive:
+                proc.interrupt("deadline")
+        if not everyone.triggered:
+            yield sim.env.all_of(procs)
+    return [p.value for p in procs if p.value is not None]
+
+
+def sample_clients(rng: np.random.Generator, population: Sequence[int], count: int) -> list[int]:
+    """Return ``count`` distinct members of ``population`` (all of them if fewer), sorted."""
+    if count >= len(population):
+        return sorted(population)
+    chosen = rng.choice(np.asarray(population), size=count, replace=False)
+    return sorted(int(c) for c in chosen)

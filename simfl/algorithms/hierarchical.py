@@ -1,0 +1,102 @@
+"""Hierarchical FedAvg (client-edge-cloud): Liu et al., "Client-Edge-Cloud Hierarchical
+Federated Learning", ICC 2020.
+
+Devices are assigned to edge servers. Each cloud round, every edge server receives the
+global model, runs ``edge_rounds`` rounds of FedAvg with its devices over the device-edge
+links, and uploads its edge model; the cloud averages the edge models weighted by the
+samples behind each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+import torch
+
+from simfl.algorithms.aggregate import aggregation_flops, weighted_average
+from simfl.algorithms.base import Algorithm, ClientUpdate, sample_clients, train_clients
+from simfl.engine.actions import compute
+from simfl.scenario.algorithm_configs import HierarchicalConfig
+
+
+def assign_edges(num_clients: int, edges: int, scheme: str) -> list[list[int]]:
+    """Return the client indices of each edge server (contiguous blocks or round robin)."""
+    if scheme == "round_robin":
+        return [list(range(j, num_clients, edges)) for j in range(edges)]
+    bounds = [round(j * num_clients / edges) for j in range(edges + 1)]
+    return [list(range(bounds[j], bounds[j + 1])) for j in range(edges)]
+
+
+class HierarchicalFedAvg(Algorithm):
+    """Devices -> edge servers -> cloud FedAvg."""
+
+    name = "hierarchical"
+    config: HierarchicalConfig
+
+    @classmethod
+    def edges_needed(cls, config: Any) -> int:
+        """Return the number of edge servers in the config."""
+        return int(config.edges)
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        """The cloud's process: each round, all edges run their edge rounds in parallel."""
+        world, sim, cfg = self.world, self.sim, self.config
+        members = assign_edges(len(world.clients), cfg.edges, cfg.edge_assignment)
+        if any(not m for m in members):
+            raise ValueError(f"{cfg.edges} edges for {len(world.clients)} clients leaves an "
+                             "edge with no clients")
+        w = world.initial_parameters()
+        self.evaluate_global(w, 0)
+        for r in range(1, cfg.rounds + 1):
+            procs = [sim.process(self.edge_process(j, members[j], w, r))
+                     for j in range(cfg.edges)]
+            yield sim.env.all_of(procs)
+            results: list[ClientUpdate] = [p.value for p in procs if p.value is not None]
+            if results:
+                t0 = sim.now_s
+                yield from compute(sim, world.nodes["cloud"],
+                                   aggregation_flops(world.num_parameters, len(results)),
+                                   round=r, what="aggregate")
+                w = weighted_average([u.parameters for u in results],
+                                     [u.num_samples for u in results])
+                sim.trace.record("aggregate", "cloud", t0, sim.now_s, round=r,
+                                 models=len(results))
+            if r % cfg.eval_every_rounds == 0 or r == cfg.rounds:
+                if self.evaluate_global(w, r):
+                    return
+
+    def edge_process(
+        self, edge: int, clients: list[int], w_global: torch.Tensor, round: int
+    ) -> Generator[simpy.Event, Any, ClientUpdate | None]:
+        """One edge server's cloud round: download, edge rounds of FedAvg, upload."""
+        world, sim, cfg = self.world, self.sim, self.config
+        name = f"edge-{edge}"
+        node = world.nodes[name]
+        nbytes = world.payload_bytes
+        yield from world.channels["edge_cloud_down"].send("cloud", name, nbytes, round=round)
+        w = world.as_sent(w_global)
+        down, up = world.channels["device_edge_down"], world.channels["device_edge_up"]
+        sampler = sim.rng(f"client_sampling/{name}")
+        per_round = cfg.clients_per_edge_round or len(clients)
+        received_any = False
+        for k in range(cfg.edge_rounds):
+            chosen = sample_clients(sampler, clients, per_round)
+            updates = yield from train_clients(self, chosen, w, round, name, down, up,
+                                               cfg.deadline_s)
+            if not updates:
+                continue
+            received_any = True
+            t0 = sim.now_s
+            yield from compute(sim, node, aggregation_flops(world.num_parameters, len(updates)),
+                               round=round, what="aggregate", edge_round=k)
+            w = weighted_average([u.parameters for u in updates],
+                                 [u.num_samples for u in updates])
+            sim.trace.record("aggregate", name, t0, sim.now_s, round=round, edge_round=k,
+                             models=len(updates), dropped=len(chosen) - len(updates))
+        if not received_any:
+            return None
+        yield from world.channels["edge_cloud_up"].send(name, "cloud", nbytes, round=round)
+        samples = sum(world.clients[i].num_samples for i in clients)
+        return ClientUpdate(name, world.as_sent(w), samples)

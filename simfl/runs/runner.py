@@ -1,0 +1,132 @@
+"""Simulating a validated scenario: build the world, run the algorithm, summarise.
+
+:func:`simulate` is the in-memory entry point (notebooks, tests, sweeps);
+:func:`simfl.runs.directory.write_run_directory` persists its result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from simfl.algorithms import ALGORITHMS
+from simfl.engine.simulation import Simulation
+from simfl.scenario.schema import Scenario
+from simfl.scenario.world import build_world
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the resolved scenario, trace, metrics and summary."""
+
+    scenario: Scenario
+    trace: pd.DataFrame
+    metrics: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
+    """Run ``scenario`` to its end and return the trace, metrics and summary.
+
+    The run ends when the algorithm's rounds are done, the target accuracy is reached, or
+    ``stop.max_time_s`` of simulated time has passed, whichever comes first.
+    """
+    wall_start = time.perf_counter()
+    algo_cls = ALGORITHMS[scenario.algorithm.name]
+    sim = Simulation(scenario.epoch, scenario.seed)
+    world = build_world(scenario, sim, edges=algo_cls.edges_needed(scenario.algorithm))
+    algo = algo_cls(sim, world, scenario.algorithm)
+    bar = tqdm(total=scenario.algorithm.rounds, desc=scenario.name, unit="round",
+               disable=not progress, leave=False, dynamic_ncols=True)
+    done_rounds = [0]
+
+    def on_evaluate(round: int, values: dict[str, float]) -> None:
+        bar.update(round - done_rounds[0])
+        done_rounds[0] = round
+        shown = {k: f"{v:.3f}" for k, v in values.items() if k in ("accuracy", "rmse")}
+        bar.set_postfix(sim_time=f"{sim.now_s:,.0f}s", **shown)
+
+    algo.on_evaluate = on_evaluate
+    main = sim.process(algo.run())
+    max_time = scenario.stop.max_time_s
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(scenario.seed)
+        if max_time is None:
+            sim.env.run(until=main)
+            stop_reason = "target_accuracy" if algo.stopped_early else "rounds"
+        else:
+            sim.env.run(until=sim.env.any_of([main, sim.env.timeout(max_time)]))
+            if main.triggered:
+                stop_reason = "target_accuracy" if algo.stopped_early else "rounds"
+            else:
+                stop_reason = "max_time"
+    bar.close()
+    if main.triggered and not main.ok:  # pragma: no cover - surfaces algorithm bugs
+        raise main.value
+    trace = sim.trace.to_frame()
+    metrics = sim.metrics.to_frame()
+    summary = summarize(scenario, world.num_parameters, world.payload_bytes, trace, metrics,
+                        sim.now_s, time.perf_counter() - wall_start, stop_reason)
+    summary["train_flops_per_sample"] = world.train_flops_per_sample
+    summary["num_clients"] = len(world.clients)
+    return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary)
+
+
+def summarize(
+    scenario: Scenario,
+    num_parameters: int,
+    payload_bytes: int,
+    trace: pd.DataFrame,
+    metrics: pd.DataFrame,
+    simulated_s: float,
+    wall_s: float,
+    stop_reason: str,
+) -> dict[str, Any]:
+    """Return the run summary: final metrics, times, bytes moved, event counts."""
+    final: dict[str, float] = {}
+    rounds_done = 0
+    if len(metrics):
+        glob = metrics[metrics["node"] == "global"]
+        if len(glob):
+            last_t = glob["t_s"].max()
+            last = glob[glob["t_s"] == last_t].drop_duplicates("metric", keep="last")
+            final = {str(m): float(v) for m, v in zip(last["metric"], last["value"], strict=True)}
+            rounds_done = int(glob["round"].max())
+            if "accuracy" in set(glob["metric"]):
+                final["best_accuracy"] = float(glob[glob["metric"] == "accuracy"]["value"].max())
+    transfers = trace[trace["kind"] == "transfer"]
+    links = [_link_of(info) for info in transfers["info"]]
+    by_link: Counter[str] = Counter()
+    for link, nbytes in zip(links, transfers["bytes"], strict=True):
+        by_link[link] += int(nbytes)
+    return {
+        "scenario": scenario.name,
+        "algorithm": scenario.algorithm.name,
+        "seed": scenario.seed,
+        "stop_reason": stop_reason,
+        "rounds_completed": rounds_done,
+        "final_metrics": final,
+        "simulated_time_s": float(simulated_s),
+        "wall_time_s": float(wall_s),
+        "bytes_moved": int(transfers["bytes"].sum()),
+        "bytes_by_link": dict(sorted(by_link.items())),
+        "flops_computed": float(trace.loc[trace["kind"] == "compute", "flops"].sum()),
+        "event_counts": {str(k): int(v) for k, v in trace["kind"].value_counts().sort_index().items()},
+        "num_parameters": int(num_parameters),
+        "payload_bytes": int(payload_bytes),
+    }
+
+
+def _link_of(info: str) -> str:
+    import json
+
+    try:
+        return str(json.loads(info).get("link", "other")) if info else "other"
+    except json.JSONDecodeError:
+        return "other"

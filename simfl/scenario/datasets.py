@@ -1,0 +1,133 @@
+"""Building the federated data of a scenario: dataset -> train/test -> client shards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from simfl.learning.builtin import load_digits, synthetic_fedprox
+from simfl.learning.cifar import load_cifar10_bin
+from simfl.learning.dataset import Dataset, train_test_split
+from simfl.learning.idx import load_mnist_idx
+from simfl.learning.partition import (
+    partition_dirichlet,
+    partition_groups,
+    partition_iid,
+    partition_labels_per_client,
+)
+from simfl.scenario.schema import DataConfig, ModelConfig, PartitionConfig
+
+
+@dataclass(frozen=True)
+class ClientData:
+    """One client's local training data as tensors ready for :func:`train_local`."""
+
+    name: str
+    x: torch.Tensor
+    y: torch.Tensor
+    labels: np.ndarray
+
+    @property
+    def num_samples(self) -> int:
+        """Return the number of local training samples."""
+        return int(self.y.shape[0])
+
+
+@dataclass(frozen=True)
+class FederatedData:
+    """Client shards plus the held-out test set and what the model needs to know."""
+
+    clients: list[ClientData]
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    task: str
+    num_classes: int
+    input_shape: tuple[int, ...]
+
+
+def _as_sequence(ds: Dataset) -> Dataset:
+    """Reshape images (n, C, H, W) or vectors (n, F) to sequences for recurrent models."""
+    x = ds.x
+    if x.ndim == 4:
+        n, c, h, w = x.shape
+        x = x.transpose(0, 2, 1, 3).reshape(n, h, c * w)
+    elif x.ndim == 2:
+        side = int(round(np.sqrt(x.shape[1])))
+        x = x.reshape(len(x), side, side) if side * side == x.shape[1] else x[:, :, None]
+    return Dataset(ds.name, np.ascontiguousarray(x), ds.y, ds.task, ds.num_classes)
+
+
+def _to_tensors(ds: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.from_numpy(np.ascontiguousarray(ds.x)), torch.from_numpy(ds.y)
+
+
+def _load_split(data: DataConfig, model: ModelConfig, seed: int) -> tuple[Dataset, Dataset]:
+    split_seed = seed if data.split_seed is None else data.split_seed
+    if data.dataset == "digits":
+        full = load_digits(image=model.kind == "cnn")
+        return train_test_split(full, data.test_fraction, seed=split_seed, stratify=True)
+    assert data.path is not None
+    if data.dataset in ("mnist", "fashion-mnist"):
+        variant = "mnist" if data.dataset == "mnist" else "fashion-mnist"
+        return load_mnist_idx(data.path, variant=variant)
+    return load_cifar10_bin(data.path)
+
+
+def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generator) -> list[np.ndarray]:
+    if cfg.scheme == "iid":
+        return partition_iid(labels, cfg.num_clients, rng)
+    if cfg.scheme == "dirichlet":
+        return partition_dirichlet(labels, cfg.num_clients, cfg.alpha, rng,
+                                   min_samples_per_client=cfg.min_samples_per_client)
+    if cfg.scheme == "labels_per_client":
+        return partition_labels_per_client(labels, cfg.num_clients, cfg.labels_per_client, rng)
+    assert cfg.groups is not None
+    per_group = max(1, cfg.num_clients // len(cfg.groups))
+    return partition_groups(labels, cfg.groups, per_group, rng)
+
+
+def build_federated_data(
+    data: DataConfig,
+    partition: PartitionConfig,
+    model: ModelConfig,
+    rng: np.random.Generator,
+    seed: int,
+) -> FederatedData:
+    """Return the clients' shards and the test set described by the scenario sections.
+
+    ``rng`` is the scenario's ``"partition"`` stream; ``seed`` the root seed (used for the
+    train/test split unless ``data.split_seed`` is set).
+    """
+    sequence = model.kind in ("gru", "lstm")
+    if data.dataset == "synthetic":
+        syn = data.synthetic
+        shards = synthetic_fedprox(syn.alpha, syn.beta, partition.num_clients, rng,
+                                   num_features=syn.num_features, num_classes=syn.num_classes)
+        clients, tests = [], []
+        for i, shard in enumerate(shards):
+            tr, te = train_test_split(shard, data.test_fraction, seed=seed + i, stratify=False)
+            if sequence:
+                tr, te = _as_sequence(tr), _as_sequence(te)
+            x, y = _to_tensors(tr)
+            clients.append(ClientData(f"client-{i}", x, y, tr.y))
+            tests.append(te)
+        test_x = torch.cat([_to_tensors(t)[0] for t in tests])
+        test_y = torch.cat([_to_tensors(t)[1] for t in tests])
+        first = shards[0]
+        shape = tuple(clients[0].x.shape[1:])
+        return FederatedData(clients, test_x, test_y, first.task, first.num_classes, shape)
+
+    train, test = _load_split(data, model, seed)
+    if sequence:
+        train, test = _as_sequence(train), _as_sequence(test)
+    parts = _partition(train.y, partition, rng)
+    clients = []
+    for i, idx in enumerate(parts):
+        shard = train.subset(idx)
+        x, y = _to_tensors(shard)
+        clients.append(ClientData(f"client-{i}", x, y, shard.y))
+    test_x, test_y = _to_tensors(test)
+    return FederatedData(clients, test_x, test_y, train.task, train.num_classes,
+                         tuple(train.feature_shape))

@@ -1,0 +1,162 @@
+"""The world of a run: nodes, channels, client data and the model, built from a scenario.
+
+Algorithms receive a :class:`World` and a :class:`~simfl.engine.Simulation`; they never
+read the scenario's raw sections for anything the world already resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from simfl.devices.availability import Availability
+from simfl.devices.compute_profile import ComputeProfile
+from simfl.engine.channel import Channel
+from simfl.engine.node import Node
+from simfl.engine.simulation import Simulation
+from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
+from simfl.learning.models import build_model
+from simfl.learning.params import get_flat, num_parameters, set_flat
+from simfl.learning.training import TrainConfig, evaluate
+from simfl.network.link import Link
+from simfl.scenario.datasets import ClientData, build_federated_data
+from simfl.scenario.schema import Scenario
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+@dataclass
+class World:
+    """Everything an algorithm needs, resolved from the scenario.
+
+    Attributes
+    ----------
+    clients
+        Client shards; client ``i`` is node ``client-i``.
+    nodes
+        Every node by name (clients, edges, cloud, ...).
+    channels
+        Every channel by name: ``device_cloud_up``, ``device_cloud_down``, ``device_edge_up``...
+    train_flops_per_sample, eval_flops_per_sample
+        Counted from the real model (forward + backward for training).
+    payload_bytes
+        Bytes of one model as sent (parameters x the payload dtype's size).
+    """
+
+    scenario: Scenario
+    sim: Simulation
+    clients: list[ClientData]
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    task: str
+    num_classes: int
+    input_shape: tuple[int, ...]
+    model_factory: Callable[[], nn.Module]
+    train_config: TrainConfig
+    train_flops_per_sample: float
+    eval_flops_per_sample: float
+    num_parameters: int
+    payload_dtype: torch.dtype
+    nodes: dict[str, Node] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    _eval_model: nn.Module | None = None
+
+    @property
+    def payload_bytes(self) -> int:
+        """Return the bytes of one model as sent over a link (dtype-aware)."""
+        return self.num_parameters * torch.empty((), dtype=self.payload_dtype).element_size()
+
+    def initial_parameters(self) -> torch.Tensor:
+        """Return the initial global model as a flat float32 vector (seeded)."""
+        return get_flat(self.model_factory())
+
+    def as_sent(self, vec: torch.Tensor) -> torch.Tensor:
+        """Return ``vec`` as the receiver gets it: cast to the payload dtype and back."""
+        if self.payload_dtype == torch.float32:
+            return vec
+        return vec.to(self.payload_dtype).to(torch.float32)
+
+    def evaluate(self, vec: torch.Tensor) -> dict[str, float]:
+        """Return test metrics (accuracy and loss, or rmse and loss) of parameters ``vec``."""
+        if self._eval_model is None:
+            self._eval_model = self.model_factory()
+        set_flat(self._eval_model, vec)
+        return evaluate(self._eval_model, self.test_x, self.test_y, task=self.task)
+
+    def add_node(self, node: Node) -> Node:
+        """Register ``node`` and return it."""
+        self.nodes[node.name] = node
+        return node
+
+
+def build_world(scenario: Scenario, sim: Simulation, edges: int = 0) -> World:
+    """Return the world of ``scenario`` on ``sim``: data, model, devices, servers, channels.
+
+    Parameters
+    ----------
+    edges
+        Number of edge servers to create (``edge-0`` ...), for hierarchical algorithms.
+    """
+    torch.set_num_threads(scenario.torch_threads)
+    fed = build_federated_data(scenario.data, scenario.partition, scenario.model,
+                               sim.rng("partition"), scenario.seed)
+    model_seed = int(sim.rng("model").integers(2**31 - 1))
+    num_outputs = fed.num_classes if fed.task == "classification" else 1
+
+    def model_factory() -> nn.Module:
+        return build_model(scenario.model.kind, fed.input_shape, num_outputs,
+                           hidden=scenario.model.hidden, seed=model_seed)
+
+    probe = model_factory()
+    tcfg = scenario.training
+    world = World(
+        scenario=scenario,
+        sim=sim,
+        clients=fed.clients,
+        test_x=fed.test_x,
+        test_y=fed.test_y,
+        task=fed.task,
+        num_classes=fed.num_classes,
+        input_shape=fed.input_shape,
+        model_factory=model_factory,
+        train_config=TrainConfig(optimizer=tcfg.optimizer, lr=tcfg.lr, momentum=tcfg.momentum,
+                                 weight_decay=tcfg.weight_decay, epochs=tcfg.epochs,
+                                 steps=tcfg.steps, batch_size=tcfg.batch_size),
+        train_flops_per_sample=training_flops_per_sample(probe, fed.input_shape, fed.task),
+        eval_flops_per_sample=inference_flops_per_sample(probe, fed.input_shape, fed.task),
+        num_parameters=num_parameters(probe),
+        payload_dtype=_DTYPES[scenario.network.payload_dtype],
+    )
+    _add_devices(world, scenario, sim)
+    for j in range(edges):
+        world.add_node(Node.create(sim.env, f"edge-{j}", "edge",
+                                   scenario.servers.edge_flops_per_s))
+    world.add_node(Node.create(sim.env, "cloud", "cloud", scenario.servers.cloud_flops_per_s))
+    net = scenario.network
+    for link_name in ("device_cloud", "device_edge", "edge_cloud"):
+        cfg = getattr(net, link_name)
+        for direction, rate in (("up", cfg.up_rate_bps), ("down", cfg.down_rate_bps)):
+            name = f"{link_name}_{direction}"
+            world.channels[name] = Channel(sim, name, Link(cfg.latency_s, rate, cfg.sharing))
+    return world
+
+
+def _add_devices(world: World, scenario: Scenario, sim: Simulation) -> None:
+    comp = scenario.devices.compute
+    profile = ComputeProfile(distribution=comp.distribution, flops_per_s=comp.flops_per_s,
+                             sigma=comp.sigma, low_flops_per_s=comp.low_flops_per_s,
+                             high_flops_per_s=comp.high_flops_per_s)
+    speeds = profile.draw_flops_per_s(len(world.clients), sim.rng("devices"))
+    avail_cfg = scenario.devices.availability
+    for client, speed in zip(world.clients, speeds, strict=True):
+        availability = None
+        if avail_cfg is not None:
+            rng = sim.fresh_rng(f"availability/{client.name}")
+            period = avail_cfg.on_s + avail_cfg.off_s
+            availability = Availability(avail_cfg.on_s, avail_cfg.off_s,
+                                        phase_s=float(rng.uniform(0, period)),
+                                        random=avail_cfg.random, rng=rng)
+        world.add_node(Node.create(sim.env, client.name, "device", float(speed), availability))
