@@ -19,6 +19,8 @@ from simfl.errors import SimflError
 DPI = 150
 FORMATS = ("png", "pdf", "svg")
 
+PathLike = str | os.PathLike[str]
+
 
 def new_figure(width_in: float, height_in: float) -> Figure:
     """Return an empty figure of ``width_in`` x ``height_in`` inches on an Agg canvas."""
@@ -27,7 +29,7 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     return fig
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
+def save_figure(fig: Figure, path: PathLike) -> Path:
     """Write ``fig`` atomically to ``path`` at 150 dpi and return the path.
 
     The format follows the suffix (``.png``, ``.pdf`` or ``.svg``); the file appears only
@@ -48,3 +50,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     with atomic_path(final) as tmp:
         fig.savefig(tmp, format=fmt, dpi=DPI)
     return final
+
+
+def finish_figure(fig: Figure, path: PathLike | None) -> Figure:
+    """Return ``fig``, first saving it to ``path`` (see :func:`save_figure`) when given."""
+    if path is not None:
+        save_figure(fig, path)
+    return fig
