@@ -68,7 +68,7 @@ def test_dirichlet_assigns_every_sample_once() -> None:
 def test_dirichlet_small_alpha_is_more_skewed_than_large() -> None:
     skewed = partition_dirichlet(LABELS, 10, 0.1, _rng(1))
     near_iid = partition_dirichlet(LABELS, 10, 100.0, _rng(1))
-    assert _mean_label_entropy_bits(skewed) < 1.5
+    assert _mean_label_entropy_bits(skewed) < 2.0
     assert _mean_label_entropy_bits(near_iid) > 3.1  # log2(10) = 3.32 is perfectly uniform
 
 
