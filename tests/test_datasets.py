@@ -90,7 +90,9 @@ def test_synthetic_is_deterministic_per_seed() -> None:
     a = synthetic_fedprox(0.5, 0.5, 3, np.random.default_rng(7))
     b = synthetic_fedprox(0.5, 0.5, 3, np.random.default_rng(7))
     c = synthetic_fedprox(0.5, 0.5, 3, np.random.default_rng(8))
-    assert all(np.array_equal(p.x, q.x) and np.array_equal(p.y, q.y) for p, q in zip(a, b))
+    assert all(
+        np.array_equal(p.x, q.x) and np.array_equal(p.y, q.y) for p, q in zip(a, b, strict=True)
+    )
     assert not np.array_equal(a[0].x[:50], c[0].x[:50])
 
 
@@ -118,7 +120,7 @@ def test_synthetic_alpha_shifts_all_logits_equally_so_labels_do_not_change() -> 
     # every class logit moves by the same amount, so argmax (the label) is unchanged.
     low = synthetic_fedprox(0.0, 1.0, 4, np.random.default_rng(5))
     high = synthetic_fedprox(5.0, 1.0, 4, np.random.default_rng(5))
-    assert all(np.array_equal(a.y, b.y) for a, b in zip(low, high))
+    assert all(np.array_equal(a.y, b.y) for a, b in zip(low, high, strict=True))
 
 
 def test_synthetic_rejects_negative_alpha() -> None:

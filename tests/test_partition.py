@@ -46,7 +46,7 @@ def test_iid_sizes_differ_by_at_most_one_and_cover_all() -> None:
 def test_iid_is_deterministic_given_rng_seed() -> None:
     a, b = partition_iid(LABELS, 5, _rng(3)), partition_iid(LABELS, 5, _rng(3))
     c = partition_iid(LABELS, 5, _rng(4))
-    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
 
 
@@ -80,7 +80,7 @@ def test_dirichlet_respects_min_samples_per_client() -> None:
 def test_dirichlet_is_deterministic_given_rng_seed() -> None:
     a = partition_dirichlet(LABELS, 6, 0.5, _rng(9))
     b = partition_dirichlet(LABELS, 6, 0.5, _rng(9))
-    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
 
 
 def test_dirichlet_rejects_nonpositive_alpha() -> None:
