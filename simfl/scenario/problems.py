@@ -88,7 +88,7 @@ def _describe(error: Any, model_cls: type[BaseModel] | None) -> str:
         if model_cls is None:
             return "unknown key; remove it (see the scenario reference in the README)"
         fields = sorted(model_cls.model_fields)
-        close = difflib.get_close_matches(str(error["loc"][-1]), fields, n=1)
+        close = difflib.get_close_matches(str(error["loc"][-1]), fields, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown key; {hint}allowed keys here are: {', '.join(fields)}"
     if kind == "missing":

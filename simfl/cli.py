@@ -1,0 +1,98 @@
+"""The ``simfl`` command line: run, validate, contacts, tle.
+
+Every user error is printed as one line per problem and exits with code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from simfl.errors import SimflError
+
+EXIT_USAGE = 2
+
+
+def _add_scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="scenario YAML file")
+    p.add_argument("-o", "--override", action="append", default=[], metavar="A.B.C=VALUE",
+                   help="override a scenario value, e.g. -o algorithm.rounds=20 (repeatable)")
+    p.add_argument("--seed", type=int, default=None, help="replace the scenario's seed")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from simfl.scenario.load import load_scenario
+
+    scenario = load_scenario(args.file, args.override, args.seed)
+    algo = scenario.algorithm
+    print(f"{args.file}: valid scenario {scenario.name!r} ({algo.name}, {algo.rounds} rounds, "
+          f"{scenario.data.dataset} over {scenario.partition.num_clients} clients, seed "
+          f"{scenario.seed})")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from simfl.analysis.tables import summary_table
+    from simfl.runs.directory import default_run_dir, write_run_directory
+    from simfl.runs.runner import simulate
+    from simfl.scenario.load import load_scenario
+
+    scenario = load_scenario(args.file, args.override, args.seed)
+    run_dir = args.out if args.out is not None else default_run_dir(args.runs_root, scenario.name)
+    result = simulate(scenario, progress=not args.quiet)
+    write_run_directory(result, run_dir)
+    if not args.quiet:
+        print(summary_table(result.summary, title=f"simfl run {scenario.name}"))
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``simfl`` command."""
+    parser = argparse.ArgumentParser(
+        prog="simfl",
+        description="Discrete-event network and orbital simulator for federated learning.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_run = sub.add_parser("run", help="run a scenario and write a run directory")
+    _add_scenario_args(p_run)
+    p_run.add_argument("--out", type=Path, default=None,
+                       help="run directory (default: runs/<name>-<UTC time>)")
+    p_run.add_argument("--runs-root", type=Path, default=Path("runs"), help=argparse.SUPPRESS)
+    p_run.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress bar and no summary table")
+    p_run.set_defaults(func=_cmd_run)
+
+    p_val = sub.add_parser("validate", help="check a scenario file and list every problem")
+    _add_scenario_args(p_val)
+    p_val.set_defaults(func=_cmd_validate)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``simfl`` command; return its exit code (0 ok, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SimflError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; files already written are complete, the run has no summary.json",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
