@@ -39,7 +39,8 @@ def test_mlp_layers_follow_hidden() -> None:
 
 def test_stacked_rnn_layers_follow_hidden() -> None:
     model = build_model("lstm", (6, 3), 1, hidden=(12, 12, 12), seed=0)
-    rnn = model.rnn  # type: ignore[union-attr]
+    rnn = model.get_submodule("rnn")
+    assert isinstance(rnn, torch.nn.LSTM)
     assert rnn.num_layers == 3 and rnn.hidden_size == 12
 
 
