@@ -44,13 +44,32 @@ def compute(
             yield env.timeout(end - start)
         except simpy.Interrupt:
             now = float(env.now)
-            done_flops = flops * (now - start) / (end - start) if end > start else 0.0
+            worked_s = _on_time_s(node, start, now)
+            done_flops = flops * worked_s / busy_s if busy_s > 0 else 0.0
+            partial: dict[str, Any] = {k: v for k, v in extra.items() if k == "queued_s"}
+            if now - start > worked_s * (1 + 1e-12):
+                partial["paused_s"] = now - start - worked_s
             sim.trace.record("compute", node.name, start, now, flops=done_flops, round=round,
-                             **extra, **info)
+                             **partial, **info)
             sim.trace.record("drop", node.name, now, now, round=round, what="compute", **info)
             raise
     sim.trace.record("compute", node.name, start, end, flops=flops, round=round, **extra, **info)
     return end
+
+
+def _on_time_s(node: Node, t0_s: float, t1_s: float) -> float:
+    """Return the seconds in ``[t0_s, t1_s]`` during which ``node`` was available."""
+    if node.availability is None:
+        return t1_s - t0_s
+    on_s = 0.0
+    t = t0_s
+    while t < t1_s:
+        start, end = node.availability.on_interval(t)
+        if start >= t1_s:
+            break
+        on_s += min(end, t1_s) - max(start, t)
+        t = end
+    return on_s
 
 
 def wait_until(

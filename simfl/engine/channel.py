@@ -16,49 +16,66 @@ import simpy
 from simfl.engine.simulation import Simulation
 from simfl.network.link import Link
 
-_DONE_BITS = 1e-6
-
 
 class _ProcessorSharing:
-    """Equal sharing of ``rate_bps`` between active flows, rescheduled on every change."""
+    """Equal sharing of ``rate_bps`` between active flows, rescheduled on every change.
+
+    Progress is kept as the service each active flow has received so far (``service_bits``,
+    equal for all of them); a flow is done when the service reaches its ``finish_bits``.
+    A wake-up completes the flows it was scheduled for even when rounding of the clock left
+    a few bits, so the medium never stalls at one instant.
+    """
 
     def __init__(self, env: simpy.Environment, rate_bps: float) -> None:
         self.env = env
         self.rate_bps = float(rate_bps)
-        self.flows: list[list[Any]] = []  # [remaining_bits, event]
+        self.flows: list[tuple[float, simpy.Event]] = []  # (finish_bits, done event)
+        self.service_bits = 0.0
         self.last_s = 0.0
         self.generation = 0
 
     def transmit(self, nbits: float) -> simpy.Event:
+        """Return an event that fires once ``nbits`` more bits went through the medium."""
         self._advance()
         done = self.env.event()
-        self.flows.append([float(nbits), done])
+        self.flows.append((self.service_bits + float(nbits), done))
         self._reschedule()
         return done
+
+    def cancel(self, done: simpy.Event) -> None:
+        """Remove the flow of ``done`` (an interrupted transfer): it stops taking a share."""
+        self._advance()
+        self.flows = [f for f in self.flows if f[1] is not done]
+        self._reschedule()
 
     def _advance(self) -> None:
         now = float(self.env.now)
         if self.flows:
-            per_flow_bits = self.rate_bps * (now - self.last_s) / len(self.flows)
-            for flow in self.flows:
-                flow[0] -= per_flow_bits
-            finished = [f for f in self.flows if f[0] <= _DONE_BITS]
-            self.flows = [f for f in self.flows if f[0] > _DONE_BITS]
-            for flow in finished:
-                flow[1].succeed()
+            self.service_bits += self.rate_bps * (now - self.last_s) / len(self.flows)
+        else:
+            self.service_bits = 0.0
         self.last_s = now
+
+    def _complete(self, target_bits: float) -> None:
+        self.service_bits = max(self.service_bits, target_bits)
+        finished = [f for f in self.flows if f[0] <= self.service_bits]
+        self.flows = [f for f in self.flows if f[0] > self.service_bits]
+        for _finish_bits, done in finished:
+            done.succeed()
 
     def _reschedule(self) -> None:
         self.generation += 1
+        self._complete(self.service_bits)  # zero-byte flows finish at once
         if not self.flows:
             return
         generation = self.generation
-        smallest_bits = min(f[0] for f in self.flows)
-        delay_s = max(0.0, smallest_bits * len(self.flows) / self.rate_bps)
+        target_bits = min(f[0] for f in self.flows)
+        delay_s = (target_bits - self.service_bits) * len(self.flows) / self.rate_bps
 
         def wake(_event: simpy.Event) -> None:
             if generation == self.generation:
                 self._advance()
+                self._complete(target_bits)
                 self._reschedule()
 
         self.env.timeout(delay_s).callbacks.append(wake)
@@ -98,10 +115,12 @@ class Channel:
         t_start = float(env.now)
         nbits = 8.0 * nbytes
         queued_s = 0.0
+        flow: simpy.Event | None = None
         try:
             yield env.timeout(self.link.latency_s)
             if self._shared is not None:
-                yield self._shared.transmit(nbits)
+                flow = self._shared.transmit(nbits)
+                yield flow
             elif self._serial is not None:
                 with self._serial.request() as slot:
                     t_queue = float(env.now)
@@ -111,6 +130,8 @@ class Channel:
             else:
                 yield env.timeout(nbits / self.link.rate_bps)
         except simpy.Interrupt:
+            if self._shared is not None and flow is not None and not flow.triggered:
+                self._shared.cancel(flow)
             self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst, round=round,
                                   link=self.name, what="transfer", **info)
             raise
