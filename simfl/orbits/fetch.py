@@ -83,6 +83,7 @@ def _download(url: str, timeout_s: float) -> bytes:
             body: bytes = response.read()
             return body
     except urllib.error.HTTPError as err:
+        err.close()
         hint = (
             "CelesTrak refuses repeated downloads of one group within two hours; reuse the file"
             if err.code in (403, 429)
