@@ -190,3 +190,10 @@ def test_load_functions_read_files(tmp_path: Path) -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(OrbitError, match=r"absent\.json: OMM JSON file not found"):
         load_omm_json(tmp_path / "absent.json")
+
+
+def test_csv_with_a_byte_order_mark_is_accepted() -> None:
+    records = _records()
+    assert parse_omm_csv_text("\ufeff" + _csv_text(records)) == parse_omm_json_text(
+        json.dumps(records)
+    )

@@ -224,3 +224,9 @@ def test_parses_other_real_catalogs(file_name: str, count: int) -> None:
     if not path.exists():
         pytest.skip(f"{path} is absent (real catalogs live beside the checkout)")
     assert len(load_tle(path)) == count
+
+
+def test_write_names_unnamed_sets_by_norad_id(tmp_path: Path) -> None:
+    (element,) = parse_tle_text(f"{ISS_1}\n{ISS_2}")
+    path = write_tle(tmp_path / "out.tle", [type(element)("", ISS_1, ISS_2)])
+    assert path.read_text() == f"NORAD 25544\n{ISS_1}\n{ISS_2}\n"

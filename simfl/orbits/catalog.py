@@ -38,7 +38,7 @@ def load_elements(path: str | os.PathLike[str]) -> list[ElementSet]:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = file.read_text(encoding="utf-8-sig", errors="replace")
     except FileNotFoundError:
         raise OrbitError(
             f"{file}: catalog file not found (give the path of an existing TLE, OMM JSON or "

@@ -53,7 +53,7 @@ def fetch_celestrak_group(
     query = urllib.parse.urlencode({"GROUP": group, "FORMAT": fmt})
     url = f"{base_url}?{query}"
     body = _download(url, timeout_s)
-    text = body.decode("utf-8", errors="replace")
+    text = body.decode("utf-8-sig", errors="replace")
     elements = _validate(text, url, group, fmt)
     out = atomic.write_bytes(out_path, body)
     fetched_at_utc = datetime.now(UTC).isoformat()

@@ -177,7 +177,7 @@ def parse_omm_csv_text(text: str, source: str = "<string>") -> list[ElementSet]:
         With one line per missing column or bad field (``"<source>:<line>: ..."``).
     """
     _reject_html(text, source)
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     header = reader.fieldnames or []
     absent = [f for f in OMM_FIELDS if f not in header]
     if absent:
@@ -225,7 +225,7 @@ def _convert(records: Iterable[tuple[str, object]], source: str) -> list[Element
 
 def _read(path: str | os.PathLike[str], kind: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
+        return Path(path).read_text(encoding="utf-8-sig", errors="replace")
     except FileNotFoundError:
         raise OrbitError(
             f"{path}: {kind} file not found (give the path of an existing file)"

@@ -92,6 +92,7 @@ def parse_tle_text(text: str, source: str = "<string>") -> list[ElementSet]:
     OrbitError
         With one line per problem, ``"<source>:<line>: ..."``, if anything is wrong.
     """
+    text = text.removeprefix("\ufeff")
     lines = [(n, raw.rstrip()) for n, raw in enumerate(text.splitlines(), start=1)]
     lines = [(n, s) for n, s in lines if s.strip()]
     if lines and lines[0][1].lstrip().startswith("<"):
@@ -123,7 +124,7 @@ def load_tle(path: str | os.PathLike[str]) -> list[ElementSet]:
     """Return the element sets of a TLE file (see :func:`parse_tle_text`)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = file.read_text(encoding="utf-8-sig", errors="replace")
     except FileNotFoundError:
         raise OrbitError(
             f"{file}: TLE file not found (give the path of an existing .tle file, or fetch one "
@@ -137,11 +138,14 @@ def load_tle(path: str | os.PathLike[str]) -> list[ElementSet]:
 def write_tle(
     path: str | os.PathLike[str], elements: Iterable[ElementSet], with_names: bool = True
 ) -> Path:
-    """Write element sets as a TLE file (3-line sets if ``with_names``), atomically; return path."""
+    """Write element sets as a TLE file (3-line sets if ``with_names``), atomically; return path.
+
+    An empty name is written as ``"NORAD <id>"`` so that the file reads back as 3-line sets.
+    """
     out: list[str] = []
     for element in elements:
         if with_names:
-            out.append(element.name)
+            out.append(element.name.strip() or f"NORAD {element.norad_id}")
         out.extend((element.line1, element.line2))
     return atomic.write_text(path, "".join(line + "\n" for line in out))
 
