@@ -230,3 +230,10 @@ def test_write_names_unnamed_sets_by_norad_id(tmp_path: Path) -> None:
     (element,) = parse_tle_text(f"{ISS_1}\n{ISS_2}")
     path = write_tle(tmp_path / "out.tle", [type(element)("", ISS_1, ISS_2)])
     assert path.read_text() == f"NORAD 25544\n{ISS_1}\n{ISS_2}\n"
+
+
+def test_very_many_problems_end_with_a_count_of_the_rest() -> None:
+    bad_set = f"{ISS_1}\n{_replace(ISS_2, 69, '3')}\n"
+    problems = _problems(bad_set * 150)
+    assert len(problems) == 101
+    assert problems[-1] == "x.tle: ... and 50 more problems"

@@ -90,7 +90,8 @@ def parse_tle_text(text: str, source: str = "<string>") -> list[ElementSet]:
     Raises
     ------
     OrbitError
-        With one line per problem, ``"<source>:<line>: ..."``, if anything is wrong.
+        With one line per problem, ``"<source>:<line>: ..."``, if anything is wrong (all
+        problems are collected; beyond ``MAX_PROBLEMS_SHOWN`` a last line counts the rest).
     """
     text = text.removeprefix("\ufeff")
     lines = [(n, raw.rstrip()) for n, raw in enumerate(text.splitlines(), start=1)]
