@@ -11,19 +11,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from simfl.analysis.canvas import PathLike, finish_figure, new_figure
+from simfl.analysis.canvas import PathLike, draw_lines, finish_figure, new_figure
 from simfl.analysis.frames import GLOBAL_NODE, METRIC_COLUMNS, require_columns
 from simfl.analysis.nodes import sort_nodes
 from simfl.analysis.timeaxis import choose_time_unit
 from simfl.errors import SimflError
-
-MAX_LEGEND_ENTRIES = 15
-MAX_MARKED_POINTS = 40  # lines with at most this many points also get point markers
 
 
 def plot_metric_vs_time(
@@ -59,10 +54,10 @@ def plot_metric_vs_time(
     fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot()
     lines = {
-        label: (group["t_s"].to_numpy(dtype=np.float64) / unit.seconds, group["value"])
+        label: _xy(group, "t_s", unit.seconds)
         for label, group in _groups(rows, label_by, order_by="t_s")
     }
-    _draw_lines(ax, lines)
+    draw_lines(ax, lines)
     ax.set_xlabel(unit.axis_label())
     ax.set_ylabel(metric)
     ax.set_title(title or f"{metric} vs simulated time")
@@ -95,10 +90,10 @@ def plot_metric_vs_round(
     fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot()
     lines = {
-        label: (group["round"].to_numpy(dtype=np.float64), group["value"])
+        label: _xy(group, "round")
         for label, group in _groups(rows, label_by, order_by="round")
     }
-    _draw_lines(ax, lines)
+    draw_lines(ax, lines)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round")
     ax.set_ylabel(metric)
@@ -136,7 +131,7 @@ def plot_methods_vs_time(
     unit = choose_time_unit(float(all_t.max() - all_t.min()) if all_t.size else 0.0)
     fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot()
-    _draw_lines(ax, {k: (t / unit.seconds, v) for k, (t, v) in lines_s.items()})
+    draw_lines(ax, {k: (t / unit.seconds, v) for k, (t, v) in lines_s.items()})
     ax.set_xlabel(unit.axis_label())
     ax.set_ylabel(metric)
     ax.set_title(title or f"{metric} vs simulated time, by method")
@@ -185,25 +180,6 @@ def _groups(
     return [(label, groups[label]) for label in order]
 
 
-def _draw_lines(ax: Axes, lines: Mapping[str, tuple[np.ndarray, object]]) -> None:
-    """Draw one Line2D per entry; many lines get colormap colours and no legend."""
-    n = len(lines)
-    colors = (
-        [f"C{i}" for i in range(n)]
-        if n <= 10
-        else [tuple(c) for c in _viridis(np.linspace(0.0, 0.95, n))]
-    )
-    for (label, (x, y)), color in zip(lines.items(), colors, strict=True):
-        y_arr = np.asarray(y, dtype=np.float64)
-        marker = "o" if len(y_arr) <= MAX_MARKED_POINTS else None
-        ax.plot(x, y_arr, label=label, color=color, marker=marker, markersize=3, linewidth=1.4)
-    ax.grid(True, alpha=0.3)
-    if n <= MAX_LEGEND_ENTRIES:
-        ax.legend(loc="best", fontsize="small", frameon=False)
-    else:
-        ax.text(0.99, 0.01, f"{n} lines (legend omitted)", transform=ax.transAxes,
-                ha="right", va="bottom", fontsize="small", color="0.4")
-
-
-def _viridis(values: np.ndarray) -> np.ndarray:
-    return np.asarray(colormaps["viridis"](values))
+def _xy(group: pd.DataFrame, x_col: str, x_per_unit: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    x = group[x_col].to_numpy(dtype=np.float64) / x_per_unit
+    return x, group["value"].to_numpy(dtype=np.float64)

@@ -14,6 +14,7 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
@@ -66,10 +67,11 @@ def plot_node_timeline(
     path: PathLike | None = None,
     t_range_s: tuple[float, float] | None = None,
 ) -> Figure:
-    """Return a per-node Gantt chart of the trace (one ``broken_barh`` per row and kind).
+    """Return a per-node Gantt chart of the trace: one bar collection per row and kind.
 
-    Waits are one hatched compound ``PathPatch`` per row instead (hatching thousands of
-    separate polygons is slow in Agg).
+    Bars are the ``PolyCollection`` that ``Axes.broken_barh`` makes (built directly, without
+    its per-bar loop); waits are one hatched compound ``PathPatch`` per row instead
+    (hatching thousands of separate polygons is slow in Agg).
 
     Parameters
     ----------
@@ -114,22 +116,25 @@ def plot_node_timeline(
     bars = _bars(events, nodes, span_s)
     for (row, category), (xs, widths) in bars.items():
         style = _STYLE[category]
-        if style.hatch:  # one compound path per row: Agg hatches each polygon separately,
-            ax.add_patch(PathPatch(  # and thousands of hatched polygons take seconds
-                _rectangles_path(xs / unit.seconds, widths / unit.seconds,
-                                 row + style.band_offset, style.band_height),
-                facecolor=style.facecolor, edgecolor=style.edgecolor, hatch=style.hatch,
-                alpha=style.alpha, zorder=style.zorder, linewidth=0.0, label=f"_{category}",
+        corners = _rectangles(xs / unit.seconds, widths / unit.seconds,
+                              row + style.band_offset, style.band_height)
+        if style.hatch:
+            # One compound path per row: Agg hatches each polygon of a collection on its own,
+            # and thousands of hatched polygons take seconds. add_artist skips autoscaling
+            # (the limits are set below), which would walk every vertex in Python.
+            ax.add_artist(PathPatch(
+                _compound_path(corners), facecolor=style.facecolor, edgecolor=style.edgecolor,
+                hatch=style.hatch, alpha=style.alpha, zorder=style.zorder, linewidth=0.0,
+                label=f"_{category}",
             ))
-            continue
-        ax.broken_barh(
-            list(zip((xs / unit.seconds).tolist(), (widths / unit.seconds).tolist(), strict=True)),
-            (row + style.band_offset, style.band_height),
-            facecolor=style.facecolor, edgecolor=style.edgecolor, hatch=style.hatch,
-            alpha=style.alpha, zorder=style.zorder, linewidth=0.0,
-        )
+        else:
+            # What Axes.broken_barh builds, without its per-rectangle Python loop.
+            ax.add_collection(PolyCollection(
+                list(corners), facecolor=style.facecolor, edgecolor=style.edgecolor,
+                alpha=style.alpha, zorder=style.zorder, linewidth=0.0,
+            ), autolim=False)
 
-    ax.set_ylim(len(nodes) - 0.5, -0.5)
+    ax.set_ylim(max(len(nodes), 1) - 0.5, -0.5)
     ax.set_yticks(range(len(nodes)), nodes, fontsize=8 if len(nodes) > 20 else 9)
     ax.set_xlim(t0 / unit.seconds, t1 / unit.seconds)
     ax.set_xlabel(unit.axis_label())
@@ -174,11 +179,12 @@ def _bars(
 ) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]:
     """Return merged bars ``{(row, category): (starts_s, widths_s)}`` of the shown nodes."""
     category = events["kind"].map(_CATEGORY_OF_KIND)
-    sender_row = pd.Categorical(events["node"], categories=nodes).codes
+    row_index = pd.Index(nodes)
+    sender_row = row_index.get_indexer(pd.Index(events["node"]))  # -1: a node not shown
     parts = [pd.DataFrame({"row": sender_row, "category": category,
                            "start": events["start"], "end": events["end"]})]
     is_transfer = (events["kind"] == "transfer").to_numpy()
-    receiver_row = pd.Categorical(events["peer"], categories=nodes).codes
+    receiver_row = row_index.get_indexer(pd.Index(events["peer"]))
     parts.append(pd.DataFrame({
         "row": receiver_row[is_transfer], "category": "transfer_in",
         "start": events["start"].to_numpy()[is_transfer],
@@ -200,12 +206,18 @@ def _bars(
     return bars
 
 
-def _rectangles_path(x: np.ndarray, width: np.ndarray, y: float, height: float) -> Path:
-    """Return one compound path of the rectangles ``[x, x + width] x [y, y + height]``."""
-    n = x.size
-    corners_x = np.column_stack((x, x + width, x + width, x, x))
-    corners_y = np.tile([y, y, y + height, y + height, y], (n, 1))
-    vertices = np.column_stack((corners_x.ravel(), corners_y.ravel()))
+def _rectangles(x: np.ndarray, width: np.ndarray, y: float, height: float) -> np.ndarray:
+    """Return the corners (n, 4, 2) of the rectangles ``[x, x + width] x [y, y + height]``."""
+    corners = np.empty((x.size, 4, 2))
+    corners[:, :, 0] = np.column_stack((x, x + width, x + width, x))
+    corners[:, :, 1] = np.array([y, y, y + height, y + height])
+    return corners
+
+
+def _compound_path(corners: np.ndarray) -> Path:
+    """Return one path made of the closed polygons ``corners`` (n, 4, 2)."""
+    n = corners.shape[0]
+    vertices = np.concatenate((corners, corners[:, :1, :]), axis=1).reshape(-1, 2)
     codes = np.tile(
         np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
                  dtype=Path.code_type),
