@@ -50,7 +50,7 @@ def compute(
             if now - start > worked_s * (1 + 1e-12):
                 partial["paused_s"] = now - start - worked_s
             sim.trace.record("compute", node.name, start, now, flops=done_flops, round=round,
-                             **partial, **info)
+                             interrupted=True, **partial, **info)
             sim.trace.record("drop", node.name, now, now, round=round, what="compute", **info)
             raise
     sim.trace.record("compute", node.name, start, end, flops=flops, round=round, **extra, **info)

@@ -1,0 +1,55 @@
+"""Tests of hierarchical FedAvg: edge assignment, tiers of traffic, edge rounds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simfl.algorithms.hierarchical import assign_edges
+from simfl.runs.runner import simulate
+from simfl.scenario.schema import Scenario
+
+
+def test_contiguous_assignment_covers_every_client_once() -> None:
+    groups = assign_edges(10, 3, "contiguous")
+    assert [len(g) for g in groups] == [3, 4, 3]
+    assert sorted(i for g in groups for i in g) == list(range(10))
+
+
+def test_round_robin_assignment() -> None:
+    assert assign_edges(7, 3, "round_robin") == [[0, 3, 6], [1, 4], [2, 5]]
+
+
+def test_devices_talk_only_to_their_edge_and_edges_to_cloud(small_hierarchical: Scenario) -> None:
+    result = simulate(small_hierarchical)
+    transfers = result.trace[result.trace["kind"] == "transfer"]
+    groups = assign_edges(12, 3, "contiguous")
+    edge_of = {f"client-{i}": f"edge-{j}" for j, g in enumerate(groups) for i in g}
+    for src, dst, info in zip(transfers["node"], transfers["peer"], transfers["info"], strict=True):
+        link = json.loads(info)["link"]
+        if link.startswith("device_edge"):
+            client, edge = (src, dst) if src.startswith("client") else (dst, src)
+            assert edge_of[client] == edge
+        else:
+            assert link.startswith("edge_cloud")
+            assert "cloud" in (src, dst)
+    assert not any(json.loads(i)["link"].startswith("device_cloud") for i in transfers["info"])
+
+
+def test_edge_rounds_per_cloud_round(small_hierarchical: Scenario) -> None:
+    result = simulate(small_hierarchical)
+    agg = result.trace[result.trace["kind"] == "aggregate"]
+    edge_aggs = agg[agg["node"].str.startswith("edge")]
+    cloud_aggs = agg[agg["node"] == "cloud"]
+    assert len(cloud_aggs) == 3
+    assert len(edge_aggs) == 3 * 3 * 2  # rounds x edges x edge_rounds
+    up = result.trace[(result.trace["kind"] == "transfer")
+                      & result.trace["info"].str.contains("edge_cloud_up")]
+    assert len(up) == 3 * 3
+
+
+def test_too_many_edges_for_clients_is_reported(small_hierarchical: Scenario) -> None:
+    cfg = small_hierarchical.algorithm.model_copy(update={"edges": 20})
+    with pytest.raises(ValueError, match="edge with no clients"):
+        simulate(small_hierarchical.model_copy(update={"algorithm": cfg}))
