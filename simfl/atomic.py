@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -24,11 +24,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{final.name}.", suffix=".partial" + final.suffix, dir=final.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _create_temp(final)
     try:
         yield tmp
         with open(tmp, "rb") as fh:
@@ -37,6 +33,22 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _create_temp(final: Path) -> Path:
+    """Create an empty, new temporary file beside ``final`` and return its path.
+
+    Unlike ``tempfile.mkstemp`` (mode 0600) the file gets the mode a plain ``open`` would
+    give (0666 minus the umask), so the renamed output is as readable as any other file.
+    """
+    while True:
+        tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.partial{final.suffix}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+        os.close(fd)
+        return tmp
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -56,6 +68,7 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
 
 def _write(path: str | os.PathLike[str], fill: Callable[[IO[Any]], object], mode: str) -> Path:
     final = Path(path)
-    with atomic_path(final) as tmp, open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh:
+    encoding = None if "b" in mode else "utf-8"
+    with atomic_path(final) as tmp, open(tmp, mode, encoding=encoding) as fh:
         fill(fh)
     return final

@@ -8,6 +8,7 @@ the device's own random stream, so they are deterministic for a given seed.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -48,17 +49,21 @@ class Availability:
         self._rng = rng
         # random mode: list of [start, end) on-intervals, extended on demand
         self._on: list[tuple[float, float]] = []
+        self._ends: list[float] = []  # end of each on-interval, increasing (for bisection)
         self._generated_until_s = 0.0
         if random:
             assert rng is not None
             self._generated_until_s = -float(rng.uniform(0, self.on_s + self.off_s))
 
     def _extend(self, t_s: float) -> None:
+        """Draw periods until the last on-interval ends after ``t_s``."""
         assert self._rng is not None
-        while self._generated_until_s <= t_s:
+        while not self._ends or self._ends[-1] <= t_s:
             start = self._generated_until_s
             end = start + float(self._rng.exponential(self.on_s))
-            self._on.append((start, end))
+            if end > start:  # an empty on-period is no period at all
+                self._on.append((start, end))
+                self._ends.append(end)
             self._generated_until_s = end + float(self._rng.exponential(self.off_s))
 
     def on_interval(self, t_s: float) -> tuple[float, float]:
@@ -76,13 +81,7 @@ class Availability:
                 return (start, start + self.on_s)
             return (start + period, start + period + self.on_s)
         self._extend(t_s)
-        for start, end in self._on:
-            if t_s < end:
-                if end <= start:
-                    continue
-                return (start, end)
-        self._extend(self._generated_until_s + 1.0)  # pragma: no cover - loop guard
-        return self.on_interval(t_s)  # pragma: no cover
+        return self._on[bisect.bisect_right(self._ends, t_s)]
 
     def finish_time_s(self, t_s: float, busy_s: float) -> float:
         """Return when ``busy_s`` seconds of work started at ``t_s`` finish, pausing when off."""

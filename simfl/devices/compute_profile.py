@@ -34,9 +34,9 @@ class ComputeProfile:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.flops_per_s <= 0:
+        if not self.flops_per_s > 0:  # written so that NaN fails too
             problems.append(f"flops_per_s must be > 0, got {self.flops_per_s}")
-        if self.sigma < 0:
+        if not self.sigma >= 0:
             problems.append(f"sigma must be >= 0, got {self.sigma}")
         if self.distribution == "uniform" and not (
             0 < self.low_flops_per_s <= self.high_flops_per_s

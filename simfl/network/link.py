@@ -37,9 +37,9 @@ class Link:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.latency_s < 0:
+        if not self.latency_s >= 0:  # written so that NaN fails too
             problems.append(f"latency_s must be >= 0, got {self.latency_s}")
-        if self.rate_bps <= 0:
+        if not self.rate_bps > 0:
             problems.append(f"rate_bps must be > 0, got {self.rate_bps}")
         if problems:
             raise SimflError(problems)

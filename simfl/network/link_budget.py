@@ -56,7 +56,7 @@ class LinkBudget:
     def __post_init__(self) -> None:
         problems = []
         for name in ("frequency_hz", "bandwidth_hz", "system_noise_temp_k"):
-            if getattr(self, name) <= 0:
+            if not getattr(self, name) > 0:  # written so that NaN fails too
                 problems.append(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 < self.efficiency <= 1:
             problems.append(f"efficiency must be in (0, 1], got {self.efficiency}")
