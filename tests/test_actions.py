@@ -141,6 +141,7 @@ def test_interrupt_records_partial_compute_and_drop() -> None:
     assert caught == ["deadline"]
     assert (partial.kind, partial.t_start_s, partial.t_end_s) == ("compute", 0.0, 4.0)
     assert partial.flops == pytest.approx(40.0)
+    assert json.loads(partial.info) == {"interrupted": True}
     assert (drop.kind, drop.t_start_s, drop.t_end_s, drop.round) == ("drop", 4.0, 4.0, 1)
     assert json.loads(drop.info) == {"what": "compute"}
 
@@ -157,7 +158,7 @@ def test_interrupt_counts_only_available_time_as_work() -> None:
     sim.env.run()
     partial = sim.trace.events()[0]
     assert partial.flops == pytest.approx(3.0)
-    assert json.loads(partial.info) == {"paused_s": 8.0}
+    assert json.loads(partial.info) == {"interrupted": True, "paused_s": 8.0}
 
 
 def test_interrupt_during_off_period_keeps_work_done_so_far() -> None:
@@ -171,7 +172,7 @@ def test_interrupt_during_off_period_keeps_work_done_so_far() -> None:
     sim.env.run()
     partial = sim.trace.events()[0]
     assert partial.flops == pytest.approx(2.0)
-    assert json.loads(partial.info) == {"paused_s": 4.0}
+    assert json.loads(partial.info) == {"interrupted": True, "paused_s": 4.0}
 
 
 def test_interrupted_job_frees_the_node() -> None:
