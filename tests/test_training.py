@@ -210,3 +210,10 @@ def test_prox_reference_of_wrong_size_is_rejected() -> None:
     x, y = torch.rand(4, 4), torch.zeros(4, dtype=torch.int64)
     with pytest.raises(SimflError, match="does not fit a model with 10 parameters"):
         train_local(model, x, y, TrainConfig(), np.random.default_rng(), prox=(torch.zeros(3), 1.0))
+
+
+def test_float64_features_are_rejected_with_advice() -> None:
+    model = build_model("logreg", (4,), 2, seed=0)
+    x, y = torch.rand(4, 4, dtype=torch.float64), torch.zeros(4, dtype=torch.int64)
+    with pytest.raises(SimflError, match=r"convert them with x\.to\(torch\.float32\)"):
+        evaluate(model, x, y)

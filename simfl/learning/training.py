@@ -114,7 +114,7 @@ def train_local(
     TrainResult
         ``mean_loss`` is the sample-weighted mean of the minibatch losses seen while training.
     """
-    n = _check_data(x, y, task)
+    n = _check_data(model, x, y, task)
     loss_fn = _loss_fn(task, y)
     all_params = list(model.parameters())
     params = [p for p in all_params if p.requires_grad]
@@ -197,7 +197,7 @@ def evaluate(
     ``loss`` is the mean cross-entropy or mean squared error over all samples; accuracy is a
     fraction in [0, 1]. The model's train/eval mode is restored afterwards.
     """
-    n = _check_data(x, y, task)
+    n = _check_data(model, x, y, task)
     if batch_size < 1:
         raise SimflError(f"evaluate: batch_size={batch_size} must be >= 1")
     loss_fn = _loss_fn(task, y, reduction="sum")
@@ -223,9 +223,15 @@ def evaluate(
     return {"rmse": float(np.sqrt(mse)), "loss": mse}
 
 
-def _check_data(x: torch.Tensor, y: torch.Tensor, task: str) -> int:
+def _check_data(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> int:
     if task not in TASKS:
         raise SimflError(f"task {task!r} is unknown; use one of {TASKS}")
+    first = next(model.parameters(), None)
+    if first is not None and x.dtype != first.dtype:
+        raise SimflError(
+            f"features have dtype {x.dtype} but the model's parameters are {first.dtype}; "
+            f"convert them with x.to({first.dtype})"
+        )
     if x.shape[0] != y.shape[0]:
         raise SimflError(
             f"x has {x.shape[0]} samples but y has {y.shape[0]}; pass matching tensors"
