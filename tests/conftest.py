@@ -18,7 +18,7 @@ seed: 3
 partition: {num_clients: 12, scheme: dirichlet, alpha: 0.5}
 model: {kind: mlp, hidden: [16]}
 training: {lr: 0.1, epochs: 2, batch_size: 16}
-devices: {compute: {distribution: lognormal, flops_per_s: 2e5, sigma: 1.0}}
+devices: {compute: {distribution: lognormal, flops_per_s: 8e5, sigma: 1.0}}
 algorithm: {name: fedavg, rounds: 6, clients_per_round: 4, deadline_s: 1.5}
 output: {figures: false}
 """
