@@ -36,7 +36,7 @@ def test_write_idx_produces_the_documented_header(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 def test_idx_round_trip_of_every_type(tmp_path: Path, dtype: type) -> None:
-    arr = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    arr: np.ndarray = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
     if dtype is np.uint8:
         arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
     write_idx(tmp_path / "x.idx", arr)

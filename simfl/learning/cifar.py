@@ -84,7 +84,8 @@ def load_cifar10_bin(directory: str | os.PathLike[str]) -> tuple[Dataset, Datase
     out = []
     for split, names in (("train", TRAIN_FILES), ("test", TEST_FILES)):
         pixels, labels = zip(*(read_cifar_bin(root / n) for n in names), strict=True)
-        x = np.concatenate(pixels).astype(np.float32) / np.float32(255.0)
+        x = np.concatenate(pixels).astype(np.float32)
+        x /= np.float32(255.0)  # in place: no second full-size copy
         y = np.concatenate(labels)
         out.append(Dataset(f"cifar10/{split}", x, y, "classification", CIFAR10_CLASSES))
     return out[0], out[1]

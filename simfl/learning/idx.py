@@ -137,7 +137,8 @@ def load_mnist_idx(
         label_path = _find(root, f"{split}-labels", "idx1-ubyte")
         labels = _read_checked(label_path, LABEL_MAGIC, "a label")
         _check_pair(image_path, images, label_path, labels)
-        x = images.astype(np.float32)[:, None, :, :] / np.float32(255.0)
+        x = images.astype(np.float32)[:, None, :, :]
+        x /= np.float32(255.0)  # in place: no second full-size copy
         name = f"{variant}/{'train' if split == 'train' else 'test'}"
         parts.append(Dataset(name, x, labels.astype(np.int64), "classification", MNIST_CLASSES))
     return parts[0], parts[1]
