@@ -126,3 +126,9 @@ def test_synthetic_alpha_shifts_all_logits_equally_so_labels_do_not_change() -> 
 def test_synthetic_rejects_negative_alpha() -> None:
     with pytest.raises(SimflError, match="must be >= 0"):
         synthetic_fedprox(-1.0, 0.0, 3, np.random.default_rng(0))
+
+
+def test_datasets_hash_and_compare_by_identity() -> None:
+    a, b = _toy(), _toy()
+    assert a == a and a != b
+    assert len({a, b}) == 2

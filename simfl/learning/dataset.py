@@ -16,9 +16,11 @@ from simfl.errors import DataError, SimflError
 TASKS = ("classification", "regression")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """Features ``x`` (float32, shape ``(n, *feature_shape)``) and labels/targets ``y``.
+
+    Compared and hashed by identity (arrays have no single truth value).
 
     Parameters
     ----------
