@@ -150,8 +150,8 @@ def test_metric_vs_round_keeps_the_last_value_of_each_round() -> None:
     )
     fig = plot_metric_vs_round(frame)
     line = fig.axes[0].get_lines()[0]
-    assert list(line.get_xdata()) == [0.0, 1.0]
-    assert list(line.get_ydata()) == [0.3, 0.5]
+    assert np.asarray(line.get_xdata()).tolist() == [0.0, 1.0]
+    assert np.asarray(line.get_ydata()).tolist() == [0.3, 0.5]
     assert fig.axes[0].get_xlabel() == "round"
 
 

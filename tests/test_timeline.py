@@ -64,16 +64,16 @@ def test_transfer_is_drawn_pale_on_the_receiver_row() -> None:
     fig = plot_node_timeline(_small_trace())
     pale = [c for c in _bars(fig) if c.get_alpha() == RECEIVER_ALPHA]
     assert len(pale) == 1
-    y_top = pale[0].get_paths()[0].vertices[:, 1].min()
+    y_top = np.asarray(pale[0].get_paths()[0].vertices)[:, 1].min()
     assert 0.0 <= y_top < 0.5  # row 0 is edge-0, the receiver; lower half of its row
 
 
 def test_drop_is_drawn_in_red_and_widened_to_stay_visible() -> None:
     fig = plot_node_timeline(_small_trace())
-    red = [c for c in _bars(fig) if np.allclose(c.get_facecolor()[0][:3],
+    red = [c for c in _bars(fig) if np.allclose(np.asarray(c.get_facecolor())[0, :3],
                                                   (0xE1 / 255, 0x57 / 255, 0x59 / 255))]
     assert len(red) == 1
-    xs = red[0].get_paths()[0].vertices[:, 0]
+    xs = np.asarray(red[0].get_paths()[0].vertices)[:, 0]
     assert xs.max() - xs.min() > 0
 
 
@@ -108,7 +108,7 @@ def test_time_window_clips_events_and_axis() -> None:
     fig = plot_node_timeline(trace.to_frame(), t_range_s=(50.0, 110.0))
     assert _row_labels(fig) == ["client-1"]
     assert fig.axes[0].get_xlim() == (50.0, 110.0)
-    xs = _bars(fig)[0].get_paths()[0].vertices[:, 0]
+    xs = np.asarray(_bars(fig)[0].get_paths()[0].vertices)[:, 0]
     assert (xs.min(), xs.max()) == (50.0, 100.0)
 
 

@@ -71,8 +71,8 @@ def summary_table(summary: Mapping[str, Any], *, title: str | None = None) -> st
     Nested mappings are flattened with dotted keys (``event_counts.compute``). Values are
     formatted by their key: keys ending in ``_s`` or naming a time are durations
     (``1 h 02 m 05 s``), keys naming bytes are sizes (``12.5 MiB``), both with the exact
-    number in parentheses; other floats get 4 significant figures, integers thousands
-    separators.
+    number in parentheses (unless it reads the same); other floats get 4 significant
+    figures, integers thousands separators; ``None`` is ``n/a``.
     """
     rows = [(key, _format_value(key, value)) for key, value in _flatten(summary, "")]
     if not rows:
@@ -155,7 +155,7 @@ def _format_value(key: str, value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     if value is None:
-        return "—"
+        return "n/a"
     if isinstance(value, bool | str):
         return str(value)
     if isinstance(value, int | float):
@@ -163,7 +163,8 @@ def _format_value(key: str, value: Any) -> str:
         if "bytes" in leaf:
             return f"{human_bytes(value)} ({value:,.0f} B)"
         if leaf.endswith("_s") or "time" in leaf or "duration" in leaf:
-            return f"{human_duration(value)} ({_seconds(value)} s)"
+            human, exact = human_duration(value), f"{_seconds(value)} s"
+            return human if human == exact else f"{human} ({exact})"
         return _number(value)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
@@ -181,6 +182,6 @@ def _number(value: float) -> str:
         return f"{value:,d}"
     if not math.isfinite(value):
         return str(value)
-    if value == int(value) and abs(value) < 1e15:
+    if value == int(value) and abs(value) < 1e9:
         return f"{int(value):,d}"
     return f"{value:.4g}"
