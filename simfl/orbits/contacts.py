@@ -41,7 +41,16 @@ from tqdm import tqdm
 from simfl.errors import OrbitError
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.frames import FloatArray, require_utc, sin_elevation_and_rate
-from simfl.orbits.propagate import EcefStates, bracketed_roots, hermite_states, propagate_ecef
+from simfl.orbits.propagate import (
+    BEST,
+    END,
+    START,
+    EcefStates,
+    assemble_windows,
+    bracketed_roots,
+    hermite_states,
+    propagate_ecef,
+)
 from simfl.orbits.sites import GroundSite, check_unique_names, sites_ecef_km, sites_up_vectors
 
 ALGORITHM_VERSION = "contacts-1"
@@ -62,7 +71,6 @@ _GRID_CELLS_PER_CHUNK = 1_500_000  # satellites x times x sites per chunk (~12 M
 _HIDDEN_PEAK_MARGIN = 0.05  # sin el: refine a between-samples maximum estimated this close
 _ROOT_TOL_S = 1e-4
 _PEAK_TOL_S = 1e-3
-RISE, PEAK, SET = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -216,12 +224,21 @@ def find_passes(states: EcefStates, sa: SiteArrays) -> dict[str, NDArray[np.gene
     ev_j = np.concatenate((seg.j, ext.j[is_peak], sj, ej))
     ev_t = np.concatenate((t_cross, t_ext[is_peak], t[np.zeros_like(si)],
                            t[states.last_valid_index[ei]]))
-    ev_type = np.concatenate((np.where(seg_up_a, SET, RISE), np.full(n_peak, PEAK),
-                              np.full(si.size, RISE), np.full(ei.size, SET)))
+    ev_type = np.concatenate((np.where(seg_up_a, END, START), np.full(n_peak, BEST),
+                              np.full(si.size, START), np.full(ei.size, END)))
     ev_sin = np.concatenate((seg.sin_mask, sin_ext[is_peak], sin_start, sin_end))
     ev_clip = np.concatenate((np.zeros(n_cross + n_peak, bool), np.ones(si.size + ei.size, bool)))
-    return _assemble(ev_i * sa.sin_mask.size + ev_j, ev_t, ev_type, ev_sin, ev_clip,
-                     sa.sin_mask.size)
+    n_s = sa.sin_mask.size
+    found = assemble_windows(ev_i * n_s + ev_j, ev_t, ev_type, ev_sin, ev_clip)
+    return {
+        "sat_index": found["pair"] // n_s,
+        "site_index": found["pair"] % n_s,
+        "rise_s": found["start_s"],
+        "culminate_s": found["best_s"],
+        "set_s": found["end_s"],
+        "max_sin_el": found["best_value"],
+        "clipped": found["clipped"],
+    }
 
 
 def _open_at(states: EcefStates, sa: SiteArrays, step: NDArray[np.int64]
@@ -235,33 +252,6 @@ def _open_at(states: EcefStates, sa: SiteArrays, step: NDArray[np.int64]
     sin_el, _ = sin_elevation_and_rate(states.r_km[i, step[i]], states.v_kms[i, step[i]],
                                        sa.pos_km[j], sa.up[j])
     return i, j, sin_el
-
-
-def _assemble(pair: NDArray[np.intp], t_s: FloatArray, kind: NDArray[np.intp],
-              sin_el: FloatArray, clipped: NDArray[np.bool_], n_s: int
-              ) -> dict[str, NDArray[np.generic]]:
-    """Return pass arrays from time-ordered rise / peak / set events per (satellite, site)."""
-    order = np.lexsort((kind, t_s, pair))
-    pair, t_s, kind = pair[order], t_s[order], kind[order]
-    sin_el, clipped = sin_el[order], clipped[order]
-    rises, sets = np.flatnonzero(kind == RISE), np.flatnonzero(kind == SET)
-    if rises.size != sets.size or not (
-        np.all(rises < sets) and np.all(pair[rises] == pair[sets])
-        and np.all(sets[:-1] < rises[1:])
-    ):
-        raise RuntimeError("contact search produced unpaired rise/set events (a simfl bug)")
-    pass_id = np.cumsum(kind == RISE) - 1
-    by_height = np.lexsort((-sin_el, pass_id))
-    best = by_height[np.searchsorted(pass_id[by_height], np.arange(rises.size))]
-    return {
-        "sat_index": (pair[rises] // n_s).astype(np.int64),
-        "site_index": (pair[rises] % n_s).astype(np.int64),
-        "rise_s": t_s[rises],
-        "culminate_s": t_s[best],
-        "set_s": t_s[sets],
-        "max_sin_el": sin_el[best],
-        "clipped": clipped[rises] | clipped[sets],
-    }
 
 
 @dataclass(frozen=True)

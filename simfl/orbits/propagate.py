@@ -25,7 +25,16 @@ from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.frames import FloatArray, julian_date, teme_to_ecef
 
-__all__ = ["SGP4_ERRORS", "EcefStates", "bracketed_roots", "hermite_states", "propagate_ecef"]
+__all__ = [
+    "SGP4_ERRORS",
+    "EcefStates",
+    "assemble_windows",
+    "bracketed_roots",
+    "hermite_states",
+    "propagate_ecef",
+]
+
+START, BEST, END = 0, 1, 2  # event kinds of assemble_windows
 
 
 @dataclass(frozen=True)
@@ -173,3 +182,40 @@ def bracketed_roots(
         done = (fc == 0.0) | (b[active] - a[active] <= tol_s)
         active = active[~done]
     return root
+
+
+def assemble_windows(
+    pair: NDArray[np.int64],
+    t_s: FloatArray,
+    kind: NDArray[np.int64],
+    value: FloatArray,
+    clipped: NDArray[np.bool_],
+) -> dict[str, NDArray[np.generic]]:
+    """Return windows (one entry per window) from unordered START / BEST / END events.
+
+    Events of one ``pair`` (any integer key) must alternate START ... END in time, with any
+    number of BEST events (candidate extrema) inside; at equal times START sorts before BEST
+    before END. Keys of the result: ``pair``, ``start_s``, ``end_s``, ``best_s`` and
+    ``best_value`` (the event of the window with the largest ``value``, START and END
+    included) and ``clipped`` (either end's flag), sorted by pair and start.
+    """
+    order = np.lexsort((kind, t_s, pair))
+    pair, t_s, kind = pair[order], t_s[order], kind[order]
+    value, clipped = value[order], clipped[order]
+    starts, ends = np.flatnonzero(kind == START), np.flatnonzero(kind == END)
+    if starts.size != ends.size or not (
+        np.all(starts < ends) and np.all(pair[starts] == pair[ends])
+        and np.all(ends[:-1] < starts[1:])
+    ):
+        raise RuntimeError("window search produced unpaired start/end events (a simfl bug)")
+    window = np.cumsum(kind == START) - 1
+    by_value = np.lexsort((-value, window))
+    best = by_value[np.searchsorted(window[by_value], np.arange(starts.size))]
+    return {
+        "pair": pair[starts].astype(np.int64),
+        "start_s": t_s[starts],
+        "end_s": t_s[ends],
+        "best_s": t_s[best],
+        "best_value": value[best],
+        "clipped": clipped[starts] | clipped[ends],
+    }
