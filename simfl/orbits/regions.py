@@ -71,7 +71,8 @@ def great_circle_km(lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLik
     """Return haversine distances on the mean-radius sphere in km, broadcast shape."""
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(x, dtype=np.float64))
                               for x in (lat1_deg, lon1_deg, lat2_deg, lon2_deg))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    h = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
     return 2.0 * MEAN_EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
