@@ -1,0 +1,88 @@
+"""How long bytes take over a link whose rate changes during a pass (pure functions).
+
+A pass's rate is sampled on a time grid (from the slant range and a link budget, or a
+constant) and taken as linear between samples. The bits sent between two times are the
+integral of that rate; a transfer finishes where the integral reaches its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class RateProfile:
+    """A link rate sampled over one contact window, linear between samples.
+
+    Attributes
+    ----------
+    t_s
+        Strictly increasing sample times (s since the epoch), shape (K,), K >= 2.
+    rate_bps
+        Rate at each sample, shape (K,), >= 0.
+    """
+
+    t_s: FloatArray
+    rate_bps: FloatArray
+    cum_bits: FloatArray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.t_s, dtype=float)
+        r = np.asarray(self.rate_bps, dtype=float)
+        if t.shape != r.shape or t.ndim != 1 or len(t) < 2:
+            raise ValueError("t_s and rate_bps must be 1-D arrays of the same length >= 2")
+        if np.any(np.diff(t) <= 0):
+            raise ValueError("t_s must be strictly increasing")
+        if np.any(~np.isfinite(r)) or np.any(r < 0):
+            raise ValueError("rate_bps must be finite and >= 0")
+        cum = np.concatenate([[0.0], np.cumsum(0.5 * (r[1:] + r[:-1]) * np.diff(t))])
+        object.__setattr__(self, "t_s", t)
+        object.__setattr__(self, "rate_bps", r)
+        object.__setattr__(self, "cum_bits", cum)
+
+    @property
+    def end_s(self) -> float:
+        """Return the last sample time (the end of the window)."""
+        return float(self.t_s[-1])
+
+    def bits_until(self, t: float) -> float:
+        """Return bits sendable from the first sample to time ``t`` (clipped to the grid)."""
+        t = min(max(float(t), float(self.t_s[0])), self.end_s)
+        k = min(int(np.searchsorted(self.t_s, t, side="right")), len(self.t_s) - 1)
+        t0, r0 = float(self.t_s[k - 1]), float(self.rate_bps[k - 1])
+        slope = (float(self.rate_bps[k]) - r0) / (float(self.t_s[k]) - t0)
+        u = t - t0
+        return float(self.cum_bits[k - 1]) + r0 * u + 0.5 * slope * u * u
+
+    def bits_between(self, a_s: float, b_s: float) -> float:
+        """Return the bits sendable between times ``a_s`` and ``b_s``."""
+        return max(0.0, self.bits_until(b_s) - self.bits_until(a_s))
+
+    def finish_time_s(self, start_s: float, nbits: float) -> float | None:
+        """Return when ``nbits`` started at ``start_s`` are sent, or None if the window ends first.
+
+        Between samples the rate is linear, so the bits sent are quadratic in time; the
+        finish time solves that quadratic exactly.
+        """
+        start_s = max(float(start_s), float(self.t_s[0]))
+        if nbits <= 0:
+            return start_s
+        target = self.bits_until(start_s) + float(nbits)
+        if target > float(self.cum_bits[-1]) * (1 + 1e-12) + 1e-9:
+            return None
+        k = int(np.searchsorted(self.cum_bits, target, side="left"))
+        k = min(max(k, 1), len(self.t_s) - 1)
+        t0, t1 = float(self.t_s[k - 1]), float(self.t_s[k])
+        r0, r1 = float(self.rate_bps[k - 1]), float(self.rate_bps[k])
+        need = target - float(self.cum_bits[k - 1])
+        half_slope = 0.5 * (r1 - r0) / (t1 - t0)
+        if abs(half_slope) * (t1 - t0) < 1e-12 * max(r0, r1, 1.0):
+            u = need / r0 if r0 > 0 else t1 - t0
+        else:
+            u = (-r0 + np.sqrt(max(r0 * r0 + 4.0 * half_slope * need, 0.0))) / (2 * half_slope)
+        return float(max(start_s, min(t0 + max(float(u), 0.0), t1)))
