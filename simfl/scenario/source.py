@@ -48,32 +48,80 @@ class ScenarioSource:
         return self.file
 
 
-def _construct(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], file: str) -> Any:
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _scalar(node: yaml.Node, path: YamlPath, file: str, problems: list[str]) -> Any:
+    """Return the Python value of a scalar node; a bad tagged value becomes a problem."""
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except (yaml.YAMLError, ValueError) as exc:
+        reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
+        where = ".".join(map(str, path)) or "value"
+        problems.append(
+            f"{file}:{node.start_mark.line + 1}: {where}: cannot read {node.value!r} "
+            f"({reason}); write a plain value, e.g. a number, text or 2026-02-24T12:00:00Z"
+        )
+        return None
+
+
+def _construct(
+    node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], file: str, problems: list[str]
+) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag != "tag:yaml.org,2002:str" else key_node.value
+            line = key_node.start_mark.line + 1
+            key = key_node.value if key_node.tag == _STR_TAG else _scalar(
+                key_node, path, file, problems)
             if not isinstance(key, str):
-                raise ScenarioError(
-                    f"{file}:{key_node.start_mark.line + 1}: key {key!r} must be a string"
+                problems.append(
+                    f"{file}:{line}: key {key!r} must be text; quote it or rename it "
+                    "(YAML reads yes/no/on/off/null and numbers as non-text)"
                 )
+                continue
+            dotted = ".".join(map(str, (*path, key)))
             if key in out:
-                raise ScenarioError(
-                    f"{file}:{key_node.start_mark.line + 1}: {'.'.join(map(str, (*path, key)))}"
-                    f" is given twice; keep one"
+                problems.append(
+                    f"{file}:{line}: {dotted} is given twice (first on line {first_line[key]}); "
+                    "keep one"
                 )
+                continue
             child = (*path, key)
-            lines[child] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, child, lines, file)
+            lines[child] = line
+            first_line[key] = line
+            out[key] = _construct(value_node, child, lines, file, problems)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):
             child = (*path, i)
             lines[child] = item.start_mark.line + 1
-            items.append(_construct(item, child, lines, file))
+            items.append(_construct(item, child, lines, file, problems))
         return items
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node, path, file, problems)
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, file: str) -> str:
+    """Return the one-line message of a YAML syntax error, with its line and a hint."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            ctx_mark = exc.context_mark
+            started = (f" started on line {ctx_mark.line + 1}"
+                       if ctx_mark is not None and mark is not None
+                       and ctx_mark.line != mark.line else "")
+            problem += f" ({exc.context}{started})"
+        hint = ("YAML indents with spaces, never tabs" if "'\\t'" in problem
+                else "check indentation, colons and quotes")
+        return f"{file}{line}: malformed YAML: {problem}; {hint}"
+    position = getattr(exc, "position", None)
+    line = f":{text[:position].count(chr(10)) + 1}" if isinstance(position, int) else ""
+    reason = str(exc).split("\n")[0]
+    return f"{file}{line}: malformed YAML: {reason}; remove the character or re-save as UTF-8"
 
 
 def parse_yaml(text: str, file: str = "<string>") -> ScenarioSource:
@@ -82,33 +130,26 @@ def parse_yaml(text: str, file: str = "<string>") -> ScenarioSource:
     Raises
     ------
     ScenarioError
-        If the text is not valid YAML or its top level is not a mapping.
+        If the text is not valid YAML or its top level is not a mapping; one line per
+        problem (every duplicate key and unreadable value is listed).
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = exc.problem or "invalid YAML"
-        raise ScenarioError(
-            f"{file}{line}: malformed YAML: {problem}"
-            + (f" ({exc.context})" if exc.context else "")
-            + "; check indentation, colons and quotes"
-        ) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{file}: malformed YAML: {exc}") from None
+        raise ScenarioError(_yaml_problem(exc, text, file)) from None
     if root is None:
         raise ScenarioError(f"{file}: the file is empty; a scenario is a YAML mapping of sections")
     if not isinstance(root, yaml.MappingNode):
+        kind = type(root).__name__.replace("Node", "").lower()
         raise ScenarioError(
             f"{file}:{root.start_mark.line + 1}: the top level must be a mapping of sections "
-            f"(name:, data:, algorithm:, ...), not a {type(root).__name__.replace('Node', '').lower()}"
+            f"(name:, data:, algorithm:, ...), not a {kind}"
         )
     lines: dict[YamlPath, int] = {}
-    try:
-        data = _construct(root, (), lines, file)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{file}: malformed YAML value: {exc}") from None
+    problems: list[str] = []
+    data = _construct(root, (), lines, file, problems)
+    if problems:
+        raise ScenarioError(problems)
     return ScenarioSource(data=data, file=file, lines=lines)
 
 
@@ -127,64 +168,93 @@ def read_scenario_file(path: str | Path) -> ScenarioSource:
         raise ScenarioError(f"{p}: is a directory; give a scenario .yaml file")
     try:
         text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{p}: cannot read the scenario file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{p}: byte {exc.start} is not UTF-8 text; a scenario is a YAML text file "
+            "(re-save it as UTF-8)"
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(f"{p}: cannot read the scenario file ({exc.strerror})") from None
     return parse_yaml(text, file=str(p))
+
+
+def _override_value(raw: str) -> Any:
+    """Return the YAML value of an override's right-hand side (text if it is not YAML)."""
+    if not raw.strip():
+        return ""
+    try:
+        return yaml.safe_load(raw)
+    except (yaml.YAMLError, ValueError):
+        return raw
+
+
+def _no_key(text: str, path: list[str | int], node: Any, part: str) -> str:
+    """Return why override ``text`` cannot go below ``path`` (whose value is ``node``)."""
+    where = ".".join(map(str, path)) or "the top level"
+    if isinstance(node, list) and not node:
+        return f"override '{text}': {where} is an empty list, so it has no item {part!r}"
+    if isinstance(node, list):
+        return (f"override '{text}': {where} is a list of {len(node)}, so {part!r} must be an "
+                f"index from 0 to {len(node) - 1}")
+    return (f"override '{text}': {where} is {node!r}, a single value, so it has no key "
+            f"{part!r}; override {where} itself")
 
 
 def apply_overrides(source: ScenarioSource, overrides: list[str]) -> ScenarioSource:
     """Return ``source`` with ``a.b.c=value`` overrides applied (values parsed as YAML).
 
+    Missing mappings on the way are created (``devices.availability.on_s=60``); a number
+    indexes a list (``model.hidden.0=128``).
+
     Raises
     ------
     ScenarioError
-        One line per malformed override (no ``=``, empty path, or a path through a value).
+        One line per malformed override (no ``=``, empty key, a path through a single
+        value, or a list index past the end), each naming the file and the override text.
     """
     problems = []
     for text in overrides:
         key, sep, raw = text.partition("=")
-        parts = [p for p in key.strip().split(".")]
+        parts = [p.strip() for p in key.split(".")]
         if not sep or not key.strip() or any(not p for p in parts):
-            problems.append(
-                f"override '{text}': write it as a.b.c=value, e.g. algorithm.rounds=20"
-            )
+            reason = ("has no '='" if not sep else "has no key before '='" if not key.strip()
+                      else "has an empty key between dots")
+            problems.append(f"{source.file}: override '{text}' {reason}; write it as "
+                            "a.b.c=value, e.g. algorithm.rounds=20")
             continue
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
+        value = _override_value(raw)
         node: Any = source.data
         path: list[str | int] = []
-        ok = True
-        for part in parts[:-1]:
-            path.append(part)
+        created: list[YamlPath] = []
+        problem = None
+        for part in parts:
+            is_last = len(path) == len(parts) - 1
             if isinstance(node, dict):
-                node = node.setdefault(part, {})
+                if not is_last and node.get(part) is None:
+                    node[part] = {}
+                    created.append((*path, part))
+                step: str | int = part
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                path[-1] = int(part)
-                node = node[int(part)]
+                step = int(part)
             else:
-                problems.append(
-                    f"override '{text}': {'.'.join(map(str, path[:-1])) or 'top level'} "
-                    f"is not a mapping, so it has no key {part!r}"
-                )
-                ok = False
+                problem = _no_key(text, path, node, part)
                 break
-        if not ok:
+            if is_last:
+                node[step] = value
+            else:
+                node = node[step]
+            path.append(step)
+        if problem is not None:
+            problems.append(f"{source.file}: {problem}")
             continue
-        last: str | int = parts[-1]
-        if isinstance(node, list) and isinstance(last, str) and last.isdigit():
-            last = int(last)
-            if last >= len(node):
-                problems.append(f"override '{text}': index {last} is past the list's end")
-                continue
-        elif not isinstance(node, dict):
-            problems.append(
-                f"override '{text}': {'.'.join(map(str, path))} is not a mapping"
-            )
-            continue
-        node[last] = value
-        source.overridden[(*path, last)] = text
+        for created_path in created:
+            source.overridden.setdefault(created_path, text)
+        target = tuple(path)
+        source.overridden[target] = text
+        for stale in [k for k in (*source.lines, *source.overridden) if k[:len(target)] == target
+                      and len(k) > len(target)]:
+            source.lines.pop(stale, None)  # the file's (or an earlier override's) old value
+            source.overridden.pop(stale, None)
     if problems:
         raise ScenarioError(problems)
     return source
