@@ -6,6 +6,9 @@ Each line reads ``file:line: yaml.path: what is wrong; what is allowed``.
 from __future__ import annotations
 
 import difflib
+import math
+import types
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,10 +21,9 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> YamlPath:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
             out.append(part)
             node = node[part]
         elif isinstance(node, dict) and node.get("name") == part:
@@ -51,8 +53,6 @@ def _model_at(model: type[BaseModel], path: YamlPath, data: Any) -> type[BaseMod
 
 def _resolve(annotation: Any, node: Any) -> Any:
     """Pick the BaseModel class in ``annotation`` (unions by their ``name`` literal)."""
-    import typing
-
     args = typing.get_args(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -60,16 +60,31 @@ def _resolve(annotation: Any, node: Any) -> Any:
     if len(candidates) == 1:
         return candidates[0]
     for cand in candidates:
-        name_field = cand.model_fields.get("name")
-        if name_field is not None and isinstance(node, dict):
-            if node.get("name") in typing.get_args(name_field.annotation):
-                return cand
+        if isinstance(node, dict) and node.get("name") in _tags(cand):
+            return cand
     return None
 
 
-def _flatten(args: tuple[Any, ...]) -> list[Any]:
-    import typing
+def _tags(model_cls: type[BaseModel]) -> tuple[Any, ...]:
+    """Return the values of ``model_cls.name`` if it is a ``Literal`` tag, else ``()``."""
+    name_field = model_cls.model_fields.get("name")
+    if name_field is None or typing.get_origin(name_field.annotation) is not typing.Literal:
+        return ()
+    return typing.get_args(name_field.annotation)
 
+
+def _union_tags(model: type[BaseModel], path: YamlPath, data: Any) -> list[str]:
+    """Return the tag values allowed for the tagged union at ``path`` (``algorithm``)."""
+    parent = _model_at(model, path[:-1], data) if path else None
+    field = parent.model_fields.get(str(path[-1])) if parent is not None else None
+    if field is None:
+        return []
+    members = [a for a in _flatten(typing.get_args(field.annotation))
+               if isinstance(a, type) and issubclass(a, BaseModel)]
+    return [repr(tag) for cls in members for tag in _tags(cls)]
+
+
+def _flatten(args: tuple[Any, ...]) -> list[Any]:
     out: list[Any] = []
     for a in args:
         inner = typing.get_args(a)
@@ -80,7 +95,7 @@ def _flatten(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def _describe(error: Any, model_cls: type[BaseModel] | None) -> str:
+def _describe(error: Any, model_cls: type[BaseModel] | None, tags: list[str]) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
@@ -92,13 +107,14 @@ def _describe(error: Any, model_cls: type[BaseModel] | None) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown key; {hint}allowed keys here are: {', '.join(fields)}"
     if kind == "missing":
-        return "is required but missing"
+        return "is required but missing; add it"
     if kind == "literal_error":
         return f"{value!r} is not allowed; choose one of {ctx.get('expected', '')}"
     if kind == "union_tag_invalid":
         return f"{ctx.get('tag')!r} is unknown; choose one of {ctx.get('expected_tags', '')}"
     if kind == "union_tag_not_found":
-        return "is missing; it says which one to use"
+        choices = f"; choose one of {', '.join(tags)}" if tags else ""
+        return f"is missing; it says which one to use{choices}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
                 "less_than_equal": "<="}[kind]
@@ -106,6 +122,8 @@ def _describe(error: Any, model_cls: type[BaseModel] | None) -> str:
         return f"{value!r} is out of range; it must be {sign} {bound}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"expected a whole number, got {value!r}"
+    if kind == "finite_number":
+        return f"{value} is not a finite number; give a finite value"
     if kind in ("float_parsing", "float_type"):
         return f"expected a number, got {value!r}"
     if kind in ("bool_parsing", "bool_type"):
@@ -118,6 +136,8 @@ def _describe(error: Any, model_cls: type[BaseModel] | None) -> str:
         return f"expected a list, got {value!r}"
     if kind == "string_pattern_mismatch":
         return f"{value!r} must match {ctx.get('pattern')} (letters, digits, _ . - only)"
+    if kind == "path_type":
+        return f"expected a path (text such as data/mnist), got {value!r}"
     if kind.startswith("datetime"):
         return f"expected an ISO 8601 UTC time such as 2026-02-24T12:00:00Z, got {value!r}"
     if kind == "value_error":
@@ -125,19 +145,98 @@ def _describe(error: Any, model_cls: type[BaseModel] | None) -> str:
     return f"{error['msg']} (got {value!r})"
 
 
-def format_validation_error(
-    error: ValidationError, source: ScenarioSource, model: type[BaseModel]
+def _leaf_types(annotation: Any) -> set[Any]:
+    """Return the plain types ``annotation`` allows (Annotated and unions unpacked)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _leaf_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(_leaf_types(a) for a in typing.get_args(annotation)))
+    return {origin or annotation}
+
+
+def _item_annotation(annotation: Any) -> Any:
+    """Return the item type of the ``list[...]`` inside ``annotation`` (or ``None``)."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return typing.get_args(annotation)[0]
+    for arg in typing.get_args(annotation) if origin is not typing.Literal else ():
+        found = _item_annotation(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _slips_in(annotation: Any, value: Any, path: YamlPath, out: list[tuple[YamlPath, str]]) -> None:
+    allowed = _leaf_types(annotation)
+    if isinstance(value, bool) and bool not in allowed and allowed & {int, float}:
+        number = "a number" if float in allowed else "a whole number"
+        out.append((path, f"expected {number}, got {str(value).lower()} (a boolean)"))
+    elif isinstance(value, int | float) and not isinstance(value, bool) and allowed == {bool}:
+        out.append((path, f"expected true or false, got {value!r}"))
+    elif isinstance(value, float) and not math.isfinite(value):
+        out.append((path, f"{value} is not a finite number; give a finite value"))
+    elif isinstance(value, dict):
+        cls = _resolve(annotation, value)
+        for key, child in value.items():
+            field = cls.model_fields.get(key) if cls is not None else None
+            _slips_in(field.annotation if field is not None else Any, child, (*path, key), out)
+    elif isinstance(value, list):
+        item = _item_annotation(annotation)
+        for i, child in enumerate(value):
+            _slips_in(item if item is not None else Any, child, (*path, i), out)
+
+
+def type_slips(model: type[BaseModel], data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
+    """Return ``(yaml path, message)`` for values pydantic's lax mode would let through.
+
+    These are ``true``/``false`` where a number is expected (pydantic reads them as 1 and 0)
+    and infinite or NaN numbers (``.inf``, ``.nan``).
+    """
+    out: list[tuple[YamlPath, str]] = []
+    _slips_in(model, data, (), out)
+    return out
+
+
+def _line_of(source: ScenarioSource, path: YamlPath) -> int:
+    """Return the line of ``path`` or of its nearest ancestor in the file (for sorting)."""
+    for i in range(len(path), -1, -1):
+        if path[:i] in source.lines:
+            return source.lines[path[:i]]
+    return 10**9
+
+
+def scenario_problems(
+    error: ValidationError | None,
+    source: ScenarioSource,
+    model: type[BaseModel],
+    slips: list[tuple[YamlPath, str]] | None = None,
 ) -> list[str]:
-    """Return one ``file:line: path: message`` line per problem in ``error``, in file order."""
-    lines: list[tuple[int, str]] = []
-    for err in error.errors(include_url=False):
+    """Return one ``file:line: path: message`` line per problem, in file order.
+
+    ``error`` is pydantic's (or ``None``); ``slips`` come from :func:`type_slips` and are
+    dropped where pydantic already reported the same path.
+    """
+    found: list[tuple[YamlPath, str]] = []
+    for err in error.errors(include_url=False) if error is not None else []:
         path = _data_path(tuple(err["loc"]), source.data)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = (*path, str((err.get("ctx") or {}).get("discriminator", "name")).strip("'"))
         parent_cls = _model_at(model, path[:-1], source.data) if path else model
-        where = source.where(path)
+        tags = _union_tags(model, path[:-1], source.data) if path else []
+        found.append((path, _describe(err, parent_cls, tags)))
+    reported = {path for path, _ in found}
+    found.extend(item for item in slips or [] if item[0] not in reported)
+    lines: list[tuple[int, str, str]] = []
+    for path, message in found:
         dotted = ".".join(str(p) for p in path) or "(top level)"
-        line_no = source.lines.get(path, 10**9)
-        lines.append((line_no, f"{where}: {dotted}: {_describe(err, parent_cls)}"))
-    lines.sort(key=lambda item: item[0])
-    return [text for _, text in lines]
+        lines.append((_line_of(source, path), dotted, f"{source.where(path)}: {dotted}: {message}"))
+    lines.sort(key=lambda item: item[:2])
+    return [text for _, _, text in lines]
+
+
+def format_validation_error(
+    error: ValidationError, source: ScenarioSource, model: type[BaseModel]
+) -> list[str]:
+    """Return one ``file:line: path: message`` line per problem in ``error``, in file order."""
+    return scenario_problems(error, source, model)
