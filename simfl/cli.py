@@ -6,6 +6,7 @@ Every user error is printed as one line per problem and exits with code 2; no tr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_run_dir(run_dir: Path) -> None:
+    """Fail before simulating if ``run_dir`` cannot become a directory we can write."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise SimflError(
+            f"--out {run_dir}: exists and is not a directory; give a new or existing directory"
+        )
+    parent = run_dir
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise SimflError(
+            f"--out {run_dir}: {parent} is not a directory, so nothing can be made under it; "
+            "give a directory path"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SimflError(f"--out {run_dir}: {parent} is not writable; give a writable directory")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from simfl.analysis.tables import summary_table
     from simfl.runs.directory import default_run_dir, write_run_directory
@@ -41,8 +60,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.file, args.override, args.seed)
     run_dir = args.out if args.out is not None else default_run_dir(args.runs_root, scenario.name)
+    _check_run_dir(run_dir)
     result = simulate(scenario, progress=not args.quiet)
-    write_run_directory(result, run_dir)
+    try:
+        write_run_directory(result, run_dir)
+    except OSError as exc:
+        raise SimflError(
+            f"{run_dir}: cannot write the run directory ({exc.strerror or exc}); "
+            "the simulation finished but its files are incomplete"
+        ) from None
     if not args.quiet:
         print(summary_table(result.summary, title=f"simfl run {scenario.name}"))
     print(f"run directory: {run_dir}")
