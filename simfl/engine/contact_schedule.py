@@ -104,6 +104,15 @@ class ContactSchedule:
             return None
         return Window(str(sats[k]), site, float(rises[k]), float(sets[k]))
 
+    def open_windows(self, site: str, t_s: float) -> list[Window]:
+        """Return every window open over ``site`` at ``t_s`` (rise <= t < set), by set time."""
+        if site not in self._site:
+            return []
+        rises, sets, sats = self._site[site]
+        idx = np.flatnonzero((rises <= t_s) & (sets > t_s))
+        idx = idx[np.argsort(sets[idx], kind="stable")]
+        return [Window(str(sats[k]), site, float(rises[k]), float(sets[k])) for k in idx]
+
     def next_visit(self, satellite: str, t_s: float, exclude_site: str | None = None) -> Window | None:
         """Return the satellite's next window over any site (not ``exclude_site``) after ``t_s``.
 
