@@ -7,6 +7,7 @@ integral of that rate; a transfer finishes where the integral reaches its size.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,8 @@ class RateProfile:
         r = np.asarray(self.rate_bps, dtype=float)
         if t.shape != r.shape or t.ndim != 1 or len(t) < 2:
             raise ValueError("t_s and rate_bps must be 1-D arrays of the same length >= 2")
+        if not np.all(np.isfinite(t)):
+            raise ValueError(f"t_s must be finite seconds, got {t[~np.isfinite(t)][:3]}")
         if np.any(np.diff(t) <= 0):
             raise ValueError("t_s must be strictly increasing")
         if np.any(~np.isfinite(r)) or np.any(r < 0):
@@ -81,8 +84,9 @@ class RateProfile:
         r0, r1 = float(self.rate_bps[k - 1]), float(self.rate_bps[k])
         need = target - float(self.cum_bits[k - 1])
         half_slope = 0.5 * (r1 - r0) / (t1 - t0)
-        if abs(half_slope) * (t1 - t0) < 1e-12 * max(r0, r1, 1.0):
-            u = need / r0 if r0 > 0 else t1 - t0
-        else:
-            u = (-r0 + np.sqrt(max(r0 * r0 + 4.0 * half_slope * need, 0.0))) / (2 * half_slope)
-        return float(max(start_s, min(t0 + max(float(u), 0.0), t1)))
+        # Root of half_slope u^2 + r0 u - need = 0 written as 2 need / (r0 + sqrt(...)):
+        # no cancellation when the slope is small next to r0 (the textbook form loses
+        # ~1e-5 s at 1 Gbit/s), and it holds for any slope sign, and for r0 = 0.
+        root = r0 + math.sqrt(max(r0 * r0 + 4.0 * half_slope * need, 0.0))
+        u = 2.0 * need / root if root > 0 else t1 - t0
+        return float(max(start_s, min(t0 + max(u, 0.0), t1)))
