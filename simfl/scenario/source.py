@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 from simfl.errors import ScenarioError
 
@@ -54,7 +55,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 def _scalar(node: yaml.Node, path: YamlPath, file: str, problems: list[str]) -> Any:
     """Return the Python value of a scalar node; a bad tagged value becomes a problem."""
     try:
-        return yaml.safe_load(yaml.serialize(node))
+        return SafeConstructor().construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError) as exc:
         reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
         where = ".".join(map(str, path)) or "value"
