@@ -76,7 +76,8 @@ class ContactSchedule:
     def windows(self, satellite: str, site: str) -> list[Window]:
         """Return every window of ``satellite`` over ``site``, in time order."""
         rises, sets = self._pair.get((satellite, site), (np.empty(0), np.empty(0)))
-        return [Window(satellite, site, float(r), float(s)) for r, s in zip(rises, sets, strict=True)]
+        return [Window(satellite, site, float(r), float(s))
+                for r, s in zip(rises, sets, strict=True)]
 
     def next_window(self, satellite: str | None, site: str, t_s: float) -> Window | None:
         """Return the window open at ``t_s`` or the next one; None if the plan has no more.
@@ -113,7 +114,9 @@ class ContactSchedule:
         idx = idx[np.argsort(sets[idx], kind="stable")]
         return [Window(str(sats[k]), site, float(rises[k]), float(sets[k])) for k in idx]
 
-    def next_visit(self, satellite: str, t_s: float, exclude_site: str | None = None) -> Window | None:
+    def next_visit(
+        self, satellite: str, t_s: float, exclude_site: str | None = None
+    ) -> Window | None:
         """Return the satellite's next window over any site (not ``exclude_site``) after ``t_s``.
 
         A window already open at ``t_s`` counts. Used by store-carry-forward satellites to
