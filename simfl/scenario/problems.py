@@ -95,7 +95,9 @@ def _flatten(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def _describe(error: Any, model_cls: type[BaseModel] | None, tags: list[str]) -> str:
+def _describe(
+    error: Any, model_cls: type[BaseModel] | None, tags: list[str], written: Any = None
+) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
@@ -119,7 +121,9 @@ def _describe(error: Any, model_cls: type[BaseModel] | None, tags: list[str]) ->
         sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
                 "less_than_equal": "<="}[kind]
         bound = next(iter(ctx.values())) if ctx else "?"
-        return f"{value!r} is out of range; it must be {sign} {bound}"
+        unit_text = isinstance(written, str) and written != value
+        shown = f"{written!r} (= {value})" if unit_text else repr(value)
+        return f"{shown} is out of range; it must be {sign} {bound}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"expected a whole number, got {value!r}"
     if kind == "finite_number":
@@ -198,6 +202,19 @@ def type_slips(model: type[BaseModel], data: dict[str, Any]) -> list[tuple[YamlP
     return out
 
 
+def _written(data: Any, path: YamlPath) -> Any:
+    """Return the value at ``path`` as written in the YAML (``None`` if there is none)."""
+    node = data
+    for part in path:
+        if not isinstance(node, dict | list):
+            return None
+        try:
+            node = node[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
 def _line_of(source: ScenarioSource, path: YamlPath) -> int:
     """Return the line of ``path`` or of its nearest ancestor in the file (for sorting)."""
     for i in range(len(path), -1, -1):
@@ -224,7 +241,7 @@ def scenario_problems(
             path = (*path, str((err.get("ctx") or {}).get("discriminator", "name")).strip("'"))
         parent_cls = _model_at(model, path[:-1], source.data) if path else model
         tags = _union_tags(model, path[:-1], source.data) if path else []
-        found.append((path, _describe(err, parent_cls, tags)))
+        found.append((path, _describe(err, parent_cls, tags, _written(source.data, path))))
     reported = {path for path, _ in found}
     found.extend(item for item in slips or [] if item[0] not in reported)
     lines: list[tuple[int, str, str]] = []
