@@ -38,7 +38,8 @@ class SpaceLink:
     budget, range_km
         Link budget and slant-range function for range-dependent rates.
     latency_s
-        Paid once at the start of each transfer (propagation + protocol).
+        Paid once at the start of each transfer (propagation + protocol), inside windows:
+        a part that does not fit before the window closes is paid in the next window.
     on_window_end
         ``"cut"``: the transfer fails when the window closes; ``"continue"``: it resumes at
         the next window of the same satellite over the same site.
@@ -61,6 +62,17 @@ class SpaceLink:
     ) -> None:
         if rate_bps is None and (budget is None or range_km is None):
             raise ValueError("SpaceLink needs rate_bps, or a budget and a range_km function")
+        problems = []
+        if rate_bps is not None and not (0 < rate_bps < np.inf):  # NaN fails too
+            problems.append(f"rate_bps = {rate_bps} must be > 0 and finite (e.g. 50e6)")
+        if not 0 <= latency_s < np.inf:
+            problems.append(f"latency_s = {latency_s} must be >= 0 and finite")
+        if not 0 < sample_step_s < np.inf:
+            problems.append(f"sample_step_s = {sample_step_s} must be > 0 (default 5.0 s)")
+        if on_window_end not in ("cut", "continue"):
+            problems.append(f"on_window_end = {on_window_end!r} must be 'cut' or 'continue'")
+        if problems:
+            raise ValueError("; ".join(problems))
         self.sim = sim
         self.schedule = schedule
         self.name = name
@@ -109,7 +121,7 @@ class SpaceLink:
         t_start = float(env.now)
         remaining_bits = 8.0 * float(nbytes)
         windows_used = 0
-        first = True
+        latency_left_s = self.latency_s
         while True:
             window = self.schedule.next_window(satellite, site, float(env.now))
             if window is None:
@@ -119,21 +131,24 @@ class SpaceLink:
                 return None
             if window.rise_s > env.now:
                 yield env.timeout(window.rise_s - float(env.now))
-            if first and self.latency_s > 0:
-                yield env.timeout(min(self.latency_s, max(0.0, window.set_s - float(env.now))))
-            first = False
+            if latency_left_s > 0:
+                paid_s = min(latency_left_s, max(0.0, window.set_s - float(env.now)))
+                yield env.timeout(paid_s)
+                latency_left_s -= paid_s
             windows_used += 1
-            prof = self.profile(window)
             now = float(env.now)
-            done = prof.finish_time_s(now, remaining_bits)
-            if done is not None:
-                yield env.timeout(done - now)
-                self.sim.trace.record("transfer", src, t_start, done, peer=dst, nbytes=nbytes,
-                                      round=round, link=self.name, satellite=satellite,
-                                      site=site, windows=windows_used, **info)
-                return done
-            remaining_bits -= prof.bits_between(now, window.set_s)
-            yield env.timeout(max(0.0, window.set_s - now))
+            if latency_left_s <= 0:  # else the window closed during the latency
+                prof = self.profile(window)
+                done = prof.finish_time_s(now, remaining_bits)
+                if done is not None:
+                    yield env.timeout(done - now)
+                    self.sim.trace.record("transfer", src, t_start, done, peer=dst,
+                                          nbytes=nbytes, round=round, link=self.name,
+                                          satellite=satellite, site=site,
+                                          windows=windows_used, **info)
+                    return done
+                remaining_bits -= prof.bits_between(now, window.set_s)
+                yield env.timeout(max(0.0, window.set_s - now))
             if self.on_window_end == "cut":
                 self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst,
                                       round=round, link=self.name, what="transfer",
