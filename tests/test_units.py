@@ -91,7 +91,8 @@ def test_unknown_unit_lists_the_kinds_units() -> None:
 @pytest.mark.parametrize("value", [True, False])
 def test_boolean_is_rejected(value: bool) -> None:
     with pytest.raises(ValueError, match=rf"expected a rate such as '10 Mbps' or '1.5 Gbps' "
-                                         rf"\(a bare number is bit/s\), got {value}$"):
+                                         rf"\(a bare number is bit/s\), got "
+                                         rf"{str(value).lower()} \(a boolean\)$"):
         parse_quantity(value, "rate")
 
 

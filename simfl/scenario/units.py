@@ -56,7 +56,8 @@ def parse_quantity(value: object, kind: str) -> float:
     """
     units, example = _KINDS[kind]
     if isinstance(value, bool):
-        raise ValueError(f"expected a {kind} such as {example}, got {value!r}")
+        raise ValueError(f"expected a {kind} such as {example}, got {str(value).lower()} "
+                         "(a boolean)")
     if isinstance(value, int | float):
         return float(value)
     if not isinstance(value, str):
