@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
@@ -131,6 +131,7 @@ def _unit_cases() -> list[tuple[str, str, float]]:
 
 
 @pytest.mark.parametrize(("kind", "unit", "factor"), _unit_cases())
+@settings(max_examples=40)
 @given(number=st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False))
 def test_formatted_number_round_trips_for_every_unit(
     kind: str, unit: str, factor: float, number: float
@@ -140,6 +141,7 @@ def test_formatted_number_round_trips_for_every_unit(
 
 
 @pytest.mark.parametrize(("kind", "unit", "factor"), _unit_cases())
+@settings(max_examples=40)
 @given(number=st.integers(min_value=-(10**9), max_value=10**9))
 def test_formatted_integer_round_trips_for_every_unit(
     kind: str, unit: str, factor: float, number: int
