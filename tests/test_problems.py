@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from simfl.errors import ScenarioError
 from simfl.scenario.algorithm_configs import ALGORITHM_NAMES
@@ -225,6 +225,15 @@ def test_type_slips_lists_paths_and_messages() -> None:
 
 def test_type_slips_ignore_unknown_keys() -> None:
     assert type_slips(Scenario, {"colour": True, "data": {"nope": 1.0}}) == []
+
+
+def test_type_slips_inside_a_mapping_of_named_values() -> None:
+    class Table(BaseModel):
+        speeds: dict[str, float]
+
+    assert type_slips(Table, {"speeds": {"phone": True, "laptop": 2.0}}) == [
+        (("speeds", "phone"), "expected a number, got true (a boolean)")
+    ]
 
 
 def test_boolean_where_a_boolean_is_allowed_is_fine() -> None:

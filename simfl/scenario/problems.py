@@ -180,6 +180,10 @@ def _slips_in(annotation: Any, value: Any, path: YamlPath, out: list[tuple[YamlP
         out.append((path, f"expected true or false, got {value!r}"))
     elif isinstance(value, float) and not math.isfinite(value):
         out.append((path, f"{value} is not a finite number; give a finite value"))
+    elif isinstance(value, dict) and typing.get_origin(annotation) is dict:
+        item = typing.get_args(annotation)[1]
+        for key, child in value.items():
+            _slips_in(item, child, (*path, key), out)
     elif isinstance(value, dict):
         cls = _resolve(annotation, value)
         for key, child in value.items():
