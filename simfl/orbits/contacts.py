@@ -28,6 +28,7 @@ import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ from simfl.orbits.propagate import (
     assemble_windows,
     bracketed_roots,
     hermite_states,
+    newton_roots,
     propagate_ecef,
 )
 from simfl.orbits.sites import GroundSite, check_unique_names, sites_ecef_km, sites_up_vectors
@@ -70,7 +72,7 @@ MAX_COARSE_STEP_S = 300.0
 _GRID_CELLS_PER_CHUNK = 1_500_000  # satellites x times x sites per chunk (~12 MB per array)
 _HIDDEN_PEAK_MARGIN = 0.05  # sin el: refine a between-samples maximum estimated this close
 _ROOT_TOL_S = 1e-4
-_PEAK_TOL_S = 1e-3
+_PEAK_TOL_S = 1e-2
 
 
 @dataclass(frozen=True)
@@ -97,20 +99,26 @@ def coarse_grid_s(duration_s: float, step_s: float) -> FloatArray:
 
 
 def _candidate_intervals(states: EcefStates, sa: SiteArrays) -> tuple[NDArray[np.intp], ...]:
-    """Return ``(i, k, j)``: satellite, step and site of every interval near a horizon.
+    """Return ``(i, k, j)``: satellite, step and site of every interval near a site's mask.
 
-    The height above a site's horizon plane, ``up_km``, changes at most at the satellite's
-    speed, so an interval whose ends are both below ``-speed x step / 2`` cannot reach the
-    horizon (nor a mask >= 0): those are skipped. Intervals past a satellite's last valid
-    instant are skipped too.
+    The height above a site's horizon plane, ``up_km = u . (r - s)``, changes at most at the
+    satellite's speed, so within a step it exceeds the larger end value by less than
+    ``speed x step / 2``. Above the mask, ``up_km > sin(mask) |r - s| >= sin(mask) (|r| -
+    |s|)``. Intervals whose ends are both too low for that are skipped (no rise, set or
+    peak can be inside), as are intervals past a satellite's last valid instant.
     """
     n, n_t = states.valid.shape
     n_s = sa.sin_mask.size
+    r = states.r_km.reshape(-1, 3)
     v = states.v_kms.reshape(-1, 3)
     speed_kms = math.sqrt(float(np.nanmax(np.einsum("ij,ij->i", v, v), initial=0.0)))
-    limit_km = 0.6 * speed_kms * float(np.max(np.diff(states.t_s), initial=0.0)) + 1.0
-    r_up = states.r_km.reshape(-1, 3) @ np.ascontiguousarray(sa.up.T)
-    near = (r_up > np.einsum("ij,ij->i", sa.up, sa.pos_km) - limit_km).reshape(n, n_t, n_s)
+    step_s = float(np.max(np.diff(states.t_s), initial=0.0))
+    r_min_km = math.sqrt(float(np.nanmin(np.einsum("ij,ij->i", r, r), initial=np.inf)))
+    s_km = np.sqrt(np.einsum("ij,ij->i", sa.pos_km, sa.pos_km))
+    rho_min_km = np.clip(r_min_km - 10.0 - s_km, 0.0, None) if math.isfinite(r_min_km) else 0.0
+    low_km = sa.sin_mask * rho_min_km - 0.6 * speed_kms * step_s - 1.0
+    r_up = r @ np.ascontiguousarray(sa.up.T)
+    near = (r_up > np.einsum("ij,ij->i", sa.up, sa.pos_km) + low_km).reshape(n, n_t, n_s)
     candidates = near[:, :-1] | near[:, 1:]
     candidates &= (np.arange(n_t - 1)[None, :] < states.last_valid_index[:, None])[:, :, None]
     flat = np.flatnonzero(candidates)
@@ -153,9 +161,10 @@ class _Intervals:
                               self.p1[rows], self.v1[rows], t_s)
         return sin_elevation_and_rate(p, v, self.site[rows], self.up[rows])
 
-    def height(self, rows: NDArray[np.intp], t_s: FloatArray) -> FloatArray:
-        """Return ``sin_el - sin(mask)`` of ``rows`` at ``t_s``."""
-        return self.look(rows, t_s)[0] - self.sin_mask[rows]
+    def height(self, rows: NDArray[np.intp], t_s: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return ``(sin_el - sin(mask), d sin_el/dt)`` of ``rows`` at ``t_s``."""
+        sin_el, rate = self.look(rows, t_s)
+        return sin_el - self.sin_mask[rows], rate
 
     def rate(self, rows: NDArray[np.intp], t_s: FloatArray) -> FloatArray:
         """Return ``d sin_el / dt`` of ``rows`` at ``t_s``."""
@@ -213,8 +222,8 @@ def find_passes(states: EcefStates, sa: SiteArrays) -> dict[str, NDArray[np.gene
     seg_b = np.concatenate((t[k[plain] + 1], t_ext[left], ext.t1[right]))
     seg_up_a = np.concatenate((up0[plain], e_up0[left], up_ext[right]))
     rows = np.arange(seg_rows.size)
-    t_cross = bracketed_roots(seg.height, seg_a, seg_b, seg.height(rows, seg_a),
-                              seg.height(rows, seg_b), tol_s=_ROOT_TOL_S)
+    t_cross = newton_roots(seg.height, seg_a, seg_b, seg.height(rows, seg_a)[0],
+                           seg.height(rows, seg_b)[0], tol_s=_ROOT_TOL_S)
 
     # Passes open at the start, or at the end / the last good instant, are clipped there.
     si, sj, sin_start = _open_at(states, sa, np.zeros_like(states.last_valid_index))
@@ -254,6 +263,16 @@ def _open_at(states: EcefStates, sa: SiteArrays, step: NDArray[np.int64]
     return i, j, sin_el
 
 
+def one_blas_thread() -> AbstractContextManager[object]:
+    """Return a context limiting BLAS to one thread (idle BLAS threads spin and steal CPU
+    from the other worker processes; the matrices here are thin)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 @dataclass(frozen=True)
 class _Chunk:
     """One worker's share: TLE lines (not Satrec objects, which do not pickle cheaply)."""
@@ -267,7 +286,8 @@ class _Chunk:
 
 def _passes_of_chunk(chunk: _Chunk) -> dict[str, NDArray[np.generic]]:
     records = [Satrec.twoline2rv(line1, line2) for line1, line2 in chunk.lines]
-    found = find_passes(propagate_ecef(records, chunk.start_utc, chunk.t_s), chunk.sites)
+    with one_blas_thread():
+        found = find_passes(propagate_ecef(records, chunk.start_utc, chunk.t_s), chunk.sites)
     found["sat_index"] = found["sat_index"] + chunk.first_index
     return found
 

@@ -104,19 +104,24 @@ def teme_to_ecef(
     """
     fr_ut1 = np.asarray(fr, dtype=np.float64) + ut1_minus_utc_s / SECONDS_PER_DAY
     theta, theta_dot = gmst82_rad(jd, fr_ut1)
-    c = np.cos(theta)[..., :, None]
-    s = np.sin(theta)[..., :, None]
-    omega = theta_dot[..., :, None]
+    c, s, omega = np.cos(theta), np.sin(theta), theta_dot
     r = np.asarray(r_teme_km, dtype=np.float64)
     v = np.asarray(v_teme_kms, dtype=np.float64)
-    x, y = r[..., 0:1], r[..., 1:2]
-    x_f = c * x + s * y
-    y_f = c * y - s * x
-    r_f = np.concatenate((x_f, y_f, r[..., 2:3]), axis=-1)
-    vx, vy = v[..., 0:1], v[..., 1:2]
-    v_f = np.concatenate(
-        (c * vx + s * vy + omega * y_f, c * vy - s * vx - omega * x_f, v[..., 2:3]), axis=-1
-    )
+    r_f, v_f = np.empty_like(r), np.empty_like(v)
+    x_f, y_f = r_f[..., 0], r_f[..., 1]
+    np.multiply(c, r[..., 0], out=x_f)
+    x_f += s * r[..., 1]
+    np.multiply(c, r[..., 1], out=y_f)
+    y_f -= s * r[..., 0]
+    r_f[..., 2] = r[..., 2]
+    vx_f, vy_f = v_f[..., 0], v_f[..., 1]
+    np.multiply(c, v[..., 0], out=vx_f)
+    vx_f += s * v[..., 1]
+    vx_f += omega * y_f
+    np.multiply(c, v[..., 1], out=vy_f)
+    vy_f -= s * v[..., 0]
+    vy_f -= omega * x_f
+    v_f[..., 2] = v[..., 2]
     return r_f, v_f
 
 
