@@ -205,6 +205,41 @@ def test_utc_time_is_read_as_aware_datetime() -> None:
         "2026-02-24T12:00:00+00:00", 0.0)
 
 
+ANCHORS = """\
+network:
+  device_cloud: &link
+    latency_s: 5 ms
+    up_rate_bps: 3 Mbps
+  device_edge:
+    up_rate_bps: 1 Mbps
+    <<: *link
+  edge_cloud: *link
+"""
+
+
+def test_alias_repeats_the_anchored_mapping() -> None:
+    net = parse_yaml(ANCHORS).data["network"]
+    assert net["edge_cloud"] == net["device_cloud"] == {"latency_s": "5 ms",
+                                                         "up_rate_bps": "3 Mbps"}
+
+
+def test_merge_key_fills_only_keys_not_written_out() -> None:
+    assert parse_yaml(ANCHORS).data["network"]["device_edge"] == {
+        "up_rate_bps": "1 Mbps", "latency_s": "5 ms"}
+
+
+def test_merged_keys_point_at_the_merge_line() -> None:
+    source = parse_yaml(ANCHORS, file="s.yaml")
+    assert source.where(("network", "device_edge", "latency_s")) == "s.yaml:7"
+    assert source.where(("network", "device_edge", "up_rate_bps")) == "s.yaml:6"
+
+
+def test_merge_of_a_scalar_is_a_problem() -> None:
+    assert problems_of("name: a\nx:\n  <<: 5\n") == [
+        "s.yaml:3: '<<' merges mappings; follow it with an alias of a mapping such as *defaults"
+    ]
+
+
 # --- reading files ------------------------------------------------------------------------
 
 def test_read_file_uses_path_as_display_name(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ class ScenarioSource:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _scalar(node: yaml.Node, path: YamlPath, file: str, problems: list[str]) -> Any:
@@ -66,14 +67,37 @@ def _scalar(node: yaml.Node, path: YamlPath, file: str, problems: list[str]) -> 
         return None
 
 
+def _merge(
+    node: yaml.Node,
+    path: YamlPath,
+    line: int,
+    merged: dict[str, tuple[Any, int]],
+    file: str,
+    problems: list[str],
+) -> None:
+    """Collect the keys of a ``<<: *anchor`` merge (earlier mappings win, as in YAML)."""
+    sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for source in sources:
+        if not isinstance(source, yaml.MappingNode):
+            problems.append(f"{file}:{line}: '<<' merges mappings; follow it with an alias of "
+                            "a mapping such as *defaults")
+            continue
+        for key, value in _construct(source, path, {}, file, problems).items():
+            merged.setdefault(key, (value, line))
+
+
 def _construct(
     node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], file: str, problems: list[str]
 ) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
+        merged: dict[str, tuple[Any, int]] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE_TAG:
+                _merge(value_node, path, line, merged, file, problems)
+                continue
             key = key_node.value if key_node.tag == _STR_TAG else _scalar(
                 key_node, path, file, problems)
             if not isinstance(key, str):
@@ -93,6 +117,10 @@ def _construct(
             lines[child] = line
             first_line[key] = line
             out[key] = _construct(value_node, child, lines, file, problems)
+        for key, (value, line) in merged.items():
+            if key not in out:  # keys written out beat keys merged in with <<
+                out[key] = value
+                lines[(*path, key)] = line
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
