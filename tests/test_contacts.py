@@ -88,19 +88,20 @@ def test_every_find_events_pass_of_30_s_is_found_within_one_second(
 ) -> None:
     long_passes = oracle[oracle["set_s"] - oracle["rise_s"] >= MIN_PASS_S]
     assert len(long_passes) > 50
-    for row in long_passes.itertuples():
-        hit = overlapping(plan, row.satellite, row.site, row.rise_s, row.set_s)
+    for row in long_passes.to_dict("records"):
+        hit = overlapping(plan, row["satellite"], row["site"], row["rise_s"], row["set_s"])
         assert len(hit) == 1, row
-        assert abs(hit["rise_s"].iloc[0] - row.rise_s) < ONE_SECOND
-        assert abs(hit["set_s"].iloc[0] - row.set_s) < ONE_SECOND
+        assert abs(hit["rise_s"].iloc[0] - row["rise_s"]) < ONE_SECOND
+        assert abs(hit["set_s"].iloc[0] - row["set_s"]) < ONE_SECOND
 
 
 def test_every_complete_pass_of_30_s_is_a_find_events_pass(
     plan: pd.DataFrame, oracle: pd.DataFrame
 ) -> None:
     complete = plan[~plan["clipped"] & (plan["set_s"] - plan["rise_s"] >= MIN_PASS_S)]
-    for row in complete.itertuples():
-        assert len(overlapping(oracle, row.satellite, row.site, row.rise_s, row.set_s)) == 1
+    for row in complete.to_dict("records"):
+        found = overlapping(oracle, row["satellite"], row["site"], row["rise_s"], row["set_s"])
+        assert len(found) == 1
 
 
 def test_columns_and_dtypes_are_exact(plan: pd.DataFrame) -> None:
@@ -141,9 +142,9 @@ def test_elevation_at_rise_and_set_equals_the_mask(
     sites = {s.name: s for s in SITES}
     complete = plan[~plan["clipped"]]
     for (satellite, site), group in complete.groupby(["satellite", "site"]):
-        mask = sites[site].elevation_mask_deg
+        mask = sites[str(site)].elevation_mask_deg
         for column in ("rise_s", "set_s"):
-            elevation = elevation_deg(by_name[satellite], sites[site],
+            elevation = elevation_deg(by_name[str(satellite)], sites[str(site)],
                                       group[column].to_numpy(), START)
             assert np.abs(elevation - mask).max() < MASK_TOLERANCE_DEG
 
@@ -153,11 +154,11 @@ def test_max_elevation_is_the_elevation_at_culmination(
 ) -> None:
     by_name = {e.name: e for e in shell}
     sites = {s.name: s for s in SITES}
-    for row in plan.itertuples():
-        t = row.culminate_s + np.array([0.0, -5.0, 5.0])
-        elevation = elevation_deg(by_name[row.satellite], sites[row.site], t, START)
-        assert abs(elevation[0] - row.max_elevation_deg) < MASK_TOLERANCE_DEG
-        if row.rise_s + 5.0 < row.culminate_s < row.set_s - 5.0:
+    for row in plan.to_dict("records"):
+        t = row["culminate_s"] + np.array([0.0, -5.0, 5.0])
+        elevation = elevation_deg(by_name[row["satellite"]], sites[row["site"]], t, START)
+        assert abs(elevation[0] - row["max_elevation_deg"]) < MASK_TOLERANCE_DEG
+        if row["rise_s"] + 5.0 < row["culminate_s"] < row["set_s"] - 5.0:
             assert elevation[0] >= elevation[1:].max()
 
 
@@ -173,8 +174,8 @@ def test_passes_shorter_than_the_grid_step_are_found(shell: list[ElementSet]) ->
 
 def test_a_pass_between_two_grid_points_is_found(plan: pd.DataFrame,
                                                  shell: list[ElementSet]) -> None:
-    complete = plan[~plan["clipped"]]
-    short = complete.loc[(complete["set_s"] - complete["rise_s"]).idxmin()]
+    complete = plan[~plan["clipped"]].to_dict("records")
+    short = min(complete, key=lambda row: row["set_s"] - row["rise_s"])
     duration_s = short["set_s"] - short["rise_s"]
     assert duration_s < 100.0
     satellite = next(e for e in shell if e.name == short["satellite"])
@@ -191,7 +192,7 @@ def test_a_pass_between_two_grid_points_is_found(plan: pd.DataFrame,
 
 def test_passes_open_at_the_edges_are_clipped(plan: pd.DataFrame,
                                               shell: list[ElementSet]) -> None:
-    long_pass = plan[~plan["clipped"]].sort_values("max_elevation_deg").iloc[-1]
+    long_pass = plan[~plan["clipped"]].sort_values("max_elevation_deg").to_dict("records")[-1]
     middle_s = 0.5 * (long_pass["rise_s"] + long_pass["set_s"])
     start = START + timedelta(seconds=float(middle_s))
     quarter_s = 0.25 * (long_pass["set_s"] - long_pass["rise_s"])
@@ -305,8 +306,8 @@ def test_real_starlink_sample_matches_find_events() -> None:
     oracle = skyfield_passes(sample, sites, start, 6 * 3600.0)
     long_passes = oracle[oracle["set_s"] - oracle["rise_s"] >= MIN_PASS_S]
     assert len(long_passes) > 20
-    for row in long_passes.itertuples():
-        hit = overlapping(plan, row.satellite, row.site, row.rise_s, row.set_s)
+    for row in long_passes.to_dict("records"):
+        hit = overlapping(plan, row["satellite"], row["site"], row["rise_s"], row["set_s"])
         assert len(hit) == 1
-        assert abs(hit["rise_s"].iloc[0] - row.rise_s) < ONE_SECOND
-        assert abs(hit["set_s"].iloc[0] - row.set_s) < ONE_SECOND
+        assert abs(hit["rise_s"].iloc[0] - row["rise_s"]) < ONE_SECOND
+        assert abs(hit["set_s"].iloc[0] - row["set_s"]) < ONE_SECOND
