@@ -257,11 +257,11 @@ def newton_roots(
         b[active] = np.where(same_as_a, b[active], xa)
         aa, bb = a[active], b[active]
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = xa - f / df
-        step = np.where(np.isfinite(step) & (step > aa) & (step < bb), step, 0.5 * (aa + bb))
+            newton = xa - f / df
+        inside = np.isfinite(newton) & (newton >= aa) & (newton <= bb)
+        step = np.where(inside, newton, 0.5 * (aa + bb))
         x[active] = step
-        root[active] = step
-        done = (f == 0.0) | (np.abs(step - xa) < tol_s) | (bb - aa < tol_s)
-        root[active[f == 0.0]] = xa[f == 0.0]
+        root[active] = np.where(f == 0.0, xa, step)
+        done = (f == 0.0) | (inside & (np.abs(newton - xa) < tol_s)) | (bb - aa < tol_s)
         active = active[~done]
     return root
