@@ -21,7 +21,6 @@ Needs ``../shared/orbits/starlink_2026-02-24.tle`` next to the repository.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -34,8 +33,9 @@ import pandas as pd
 from sgp4.api import Satrec, SatrecArray
 
 from simfl.atomic import write_json
-from simfl.orbits.contacts import coarse_grid_s, compute_contacts
+from simfl.orbits.contacts import compute_contacts
 from simfl.orbits.frames import julian_date
+from simfl.orbits.propagate import coarse_grid_s
 from simfl.orbits.sites import GroundSite
 from simfl.orbits.tle import load_tle
 

@@ -28,7 +28,6 @@ import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,11 +48,13 @@ from simfl.orbits.propagate import (
     EcefStates,
     assemble_windows,
     bracketed_roots,
+    coarse_grid_s,
     hermite_states,
     newton_roots,
+    one_blas_thread,
     propagate_ecef,
 )
-from simfl.orbits.sites import GroundSite, check_unique_names, sites_ecef_km, sites_up_vectors
+from simfl.orbits.sites import GroundSite, SiteArrays, check_unique_names
 
 ALGORITHM_VERSION = "contacts-1"
 COLUMNS = (
@@ -73,29 +74,6 @@ _GRID_CELLS_PER_CHUNK = 1_500_000  # satellites x times x sites per chunk (~12 M
 _HIDDEN_PEAK_MARGIN = 0.05  # sin el: refine a between-samples maximum estimated this close
 _ROOT_TOL_S = 1e-4
 _PEAK_TOL_S = 1e-2
-
-
-@dataclass(frozen=True)
-class SiteArrays:
-    """Sites as arrays: positions ``(S, 3)`` km, up vectors ``(S, 3)``, ``sin(mask)`` ``(S,)``."""
-
-    pos_km: FloatArray
-    up: FloatArray
-    sin_mask: FloatArray
-
-    @classmethod
-    def of(cls, sites: Sequence[GroundSite]) -> SiteArrays:
-        """Return the arrays of ``sites`` (in order)."""
-        masks = np.radians([s.elevation_mask_deg for s in sites])
-        return cls(sites_ecef_km(sites), sites_up_vectors(sites), np.sin(masks).reshape(-1))
-
-
-def coarse_grid_s(duration_s: float, step_s: float) -> FloatArray:
-    """Return the search grid ``0, step, 2 step, ..., duration_s`` in seconds, shape ``(T,)``."""
-    n_steps = max(1, math.ceil(duration_s / step_s - 1e-9))
-    grid = np.arange(n_steps + 1, dtype=np.float64) * step_s
-    grid[-1] = duration_s
-    return grid
 
 
 def _candidate_intervals(states: EcefStates, sa: SiteArrays) -> tuple[NDArray[np.intp], ...]:
@@ -261,16 +239,6 @@ def _open_at(states: EcefStates, sa: SiteArrays, step: NDArray[np.int64]
     sin_el, _ = sin_elevation_and_rate(states.r_km[i, step[i]], states.v_kms[i, step[i]],
                                        sa.pos_km[j], sa.up[j])
     return i, j, sin_el
-
-
-def one_blas_thread() -> AbstractContextManager[object]:
-    """Return a context limiting BLAS to one thread (idle BLAS threads spin and steal CPU
-    from the other worker processes; the matrices here are thin)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from numpy.typing import ArrayLike, NDArray
 from sgp4.api import Satrec
 
 from simfl.errors import OrbitError
-from simfl.orbits.contacts import coarse_grid_s
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.frames import FloatArray, require_utc
 from simfl.orbits.propagate import (
@@ -38,6 +37,7 @@ from simfl.orbits.propagate import (
     EcefStates,
     assemble_windows,
     bracketed_roots,
+    coarse_grid_s,
     hermite_states,
     propagate_ecef,
 )

@@ -14,7 +14,9 @@ lets contact search refine rises, sets and culminations without re-running SGP4.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,8 +32,10 @@ __all__ = [
     "EcefStates",
     "assemble_windows",
     "bracketed_roots",
+    "coarse_grid_s",
     "hermite_states",
     "newton_roots",
+    "one_blas_thread",
     "propagate_ecef",
 ]
 
@@ -67,6 +71,24 @@ class EcefStates:
         """Return, per satellite, the index of its last valid instant (-1: none), ``(n,)``."""
         n_valid = self.valid.sum(axis=1)
         return n_valid.astype(np.int64) - 1
+
+
+def coarse_grid_s(duration_s: float, step_s: float) -> FloatArray:
+    """Return the search grid ``0, step, 2 step, ..., duration_s`` in seconds, shape ``(T,)``."""
+    n_steps = max(1, math.ceil(duration_s / step_s - 1e-9))
+    grid = np.arange(n_steps + 1, dtype=np.float64) * step_s
+    grid[-1] = duration_s
+    return grid
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """Return a context limiting BLAS to one thread (idle BLAS threads spin and steal CPU
+    from the other worker processes; the matrices here are thin)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def propagate_ecef(

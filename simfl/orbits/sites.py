@@ -111,3 +111,18 @@ def check_unique_names(sites: Sequence[GroundSite]) -> None:
             f"ground site names {duplicates} appear more than once; contact plans identify "
             "sites by name, so give each site a unique name"
         )
+
+
+@dataclass(frozen=True)
+class SiteArrays:
+    """Sites as arrays: positions ``(S, 3)`` km, up vectors ``(S, 3)``, ``sin(mask)`` ``(S,)``."""
+
+    pos_km: FloatArray
+    up: FloatArray
+    sin_mask: FloatArray
+
+    @classmethod
+    def of(cls, sites: Sequence[GroundSite]) -> SiteArrays:
+        """Return the arrays of ``sites`` (in order)."""
+        masks = np.radians([s.elevation_mask_deg for s in sites])
+        return cls(sites_ecef_km(sites), sites_up_vectors(sites), np.sin(masks).reshape(-1))
