@@ -2,12 +2,15 @@
 
 from simfl.algorithms.base import Algorithm
 from simfl.algorithms.fedavg import FedAvg
+from simfl.algorithms.fedmeld import FedMeld, IsolatedRegions
 from simfl.algorithms.hierarchical import HierarchicalFedAvg
 
 ALGORITHMS: dict[str, type[Algorithm]] = {
     "fedavg": FedAvg,
     "hierarchical": HierarchicalFedAvg,
+    "fedmeld": FedMeld,
+    "isolated": IsolatedRegions,
 }
 """Algorithm classes by the ``algorithm.name`` that selects them in a scenario."""
 
-__all__ = ["ALGORITHMS", "Algorithm", "FedAvg", "HierarchicalFedAvg"]
+__all__ = ["ALGORITHMS", "Algorithm", "FedAvg", "FedMeld", "HierarchicalFedAvg", "IsolatedRegions"]

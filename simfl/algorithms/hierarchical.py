@@ -63,9 +63,9 @@ class HierarchicalFedAvg(Algorithm):
                                      [u.num_samples for u in results])
                 sim.trace.record("aggregate", "cloud", t0, sim.now_s, round=r,
                                  models=len(results))
-            if r % cfg.eval_every_rounds == 0 or r == cfg.rounds:
-                if self.evaluate_global(w, r):
-                    return
+            due = r % cfg.eval_every_rounds == 0 or r == cfg.rounds
+            if due and self.evaluate_global(w, r):
+                return
 
     def edge_process(
         self, edge: int, clients: list[int], w_global: torch.Tensor, round: int

@@ -98,7 +98,9 @@ def _candidate_intervals(states: EcefStates, sa: SiteArrays) -> tuple[NDArray[np
     r_up = r @ np.ascontiguousarray(sa.up.T)
     near = (r_up > np.einsum("ij,ij->i", sa.up, sa.pos_km) + low_km).reshape(n, n_t, n_s)
     candidates = near[:, :-1] | near[:, 1:]
-    candidates &= (np.arange(n_t - 1)[None, :] < states.last_valid_index[:, None])[:, :, None]
+    if not states.valid.all():
+        usable = np.arange(n_t - 1)[None, :] < states.last_valid_index[:, None]
+        candidates &= usable[:, :, None]
     flat = np.flatnonzero(candidates)
     i, rest = np.divmod(flat, (n_t - 1) * n_s)
     k, j = np.divmod(rest, n_s)
@@ -129,9 +131,12 @@ class _Intervals:
                  k: NDArray[np.intp], j: NDArray[np.intp]) -> None:
         self.i, self.k, self.j = i, k, j
         self.t0, self.t1 = states.t_s[k], states.t_s[k + 1]
-        self.p0, self.v0 = states.r_km[i, k], states.v_kms[i, k]
-        self.p1, self.v1 = states.r_km[i, k + 1], states.v_kms[i, k + 1]
-        self.site, self.up, self.sin_mask = sa.pos_km[j], sa.up[j], sa.sin_mask[j]
+        row = i * states.t_s.size + k
+        r, v = states.r_km.reshape(-1, 3), states.v_kms.reshape(-1, 3)
+        self.p0, self.v0 = np.take(r, row, axis=0), np.take(v, row, axis=0)
+        self.p1, self.v1 = np.take(r, row + 1, axis=0), np.take(v, row + 1, axis=0)
+        self.site, self.up = np.take(sa.pos_km, j, axis=0), np.take(sa.up, j, axis=0)
+        self.sin_mask = sa.sin_mask[j]
 
     def look(self, rows: NDArray[np.intp], t_s: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Return ``(sin_el, d sin_el/dt)`` of ``rows`` at ``t_s`` (Hermite states)."""

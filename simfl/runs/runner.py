@@ -40,7 +40,8 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
     wall_start = time.perf_counter()
     algo_cls = ALGORITHMS[scenario.algorithm.name]
     sim = Simulation(scenario.epoch, scenario.seed)
-    world = build_world(scenario, sim, edges=algo_cls.edges_needed(scenario.algorithm))
+    world = build_world(scenario, sim, edges=algo_cls.edges_needed(scenario.algorithm),
+                        progress=progress)
     algo = algo_cls(sim, world, scenario.algorithm)
     bar = tqdm(total=scenario.algorithm.rounds, desc=scenario.name, unit="round",
                disable=not progress, leave=False, dynamic_ncols=True)
@@ -68,7 +69,7 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
                 stop_reason = "max_time"
     bar.close()
     if main.triggered and not main.ok:  # pragma: no cover - surfaces algorithm bugs
-        raise main.value
+        raise RuntimeError(f"the algorithm process failed: {main.value!r}")
     trace = sim.trace.to_frame()
     metrics = sim.metrics.to_frame()
     summary = summarize(scenario, world.num_parameters, world.payload_bytes, trace, metrics,
@@ -117,7 +118,9 @@ def summarize(
         "bytes_moved": int(transfers["bytes"].sum()),
         "bytes_by_link": dict(sorted(by_link.items())),
         "flops_computed": float(trace.loc[trace["kind"] == "compute", "flops"].sum()),
-        "event_counts": {str(k): int(v) for k, v in trace["kind"].value_counts().sort_index().items()},
+        "event_counts": {
+            str(k): int(v) for k, v in trace["kind"].value_counts().sort_index().items()
+        },
         "num_parameters": int(num_parameters),
         "payload_bytes": int(payload_bytes),
     }

@@ -54,7 +54,7 @@ def _as_sequence(ds: Dataset) -> Dataset:
         n, c, h, w = x.shape
         x = x.transpose(0, 2, 1, 3).reshape(n, h, c * w)
     elif x.ndim == 2:
-        side = int(round(np.sqrt(x.shape[1])))
+        side = round(np.sqrt(x.shape[1]))
         x = x.reshape(len(x), side, side) if side * side == x.shape[1] else x[:, :, None]
     return Dataset(ds.name, np.ascontiguousarray(x), ds.y, ds.task, ds.num_classes)
 
@@ -70,12 +70,35 @@ def _load_split(data: DataConfig, model: ModelConfig, seed: int) -> tuple[Datase
         return train_test_split(full, data.test_fraction, seed=split_seed, stratify=True)
     assert data.path is not None
     if data.dataset in ("mnist", "fashion-mnist"):
-        variant = "mnist" if data.dataset == "mnist" else "fashion-mnist"
-        return load_mnist_idx(data.path, variant=variant)
+        if data.dataset == "mnist":
+            return load_mnist_idx(data.path, variant="mnist")
+        return load_mnist_idx(data.path, variant="fashion-mnist")
     return load_cifar10_bin(data.path)
 
 
-def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generator) -> list[np.ndarray]:
+def region_sizes(num_clients: int, num_regions: int) -> list[int]:
+    """Return how many clients each region gets: contiguous, nearly equal blocks."""
+    bounds = [round(k * num_clients / num_regions) for k in range(num_regions + 1)]
+    return [bounds[k + 1] - bounds[k] for k in range(num_regions)]
+
+
+def _partition_by_region(labels: np.ndarray, cfg: PartitionConfig, num_regions: int,
+                         rng: np.random.Generator) -> list[np.ndarray]:
+    """Dirichlet(alpha) over labels between regions, then IID between a region's clients."""
+    sizes = region_sizes(cfg.num_clients, num_regions)
+    per_region = partition_dirichlet(labels, num_regions, cfg.alpha, rng,
+                                     min_samples_per_client=max(sizes) * cfg.min_samples_per_client)
+    parts: list[np.ndarray] = []
+    for idx, size in zip(per_region, sizes, strict=True):
+        for local in partition_iid(labels[idx], size, rng):
+            parts.append(idx[local])
+    return parts
+
+
+def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generator,
+               num_regions: int = 0) -> list[np.ndarray]:
+    if cfg.scheme == "region_dirichlet":
+        return _partition_by_region(labels, cfg, num_regions, rng)
     if cfg.scheme == "iid":
         return partition_iid(labels, cfg.num_clients, rng)
     if cfg.scheme == "dirichlet":
@@ -94,6 +117,7 @@ def build_federated_data(
     model: ModelConfig,
     rng: np.random.Generator,
     seed: int,
+    num_regions: int = 0,
 ) -> FederatedData:
     """Return the clients' shards and the test set described by the scenario sections.
 
@@ -122,7 +146,7 @@ def build_federated_data(
     train, test = _load_split(data, model, seed)
     if sequence:
         train, test = _as_sequence(train), _as_sequence(test)
-    parts = _partition(train.y, partition, rng)
+    parts = _partition(train.y, partition, rng, num_regions)
     clients = []
     for i, idx in enumerate(parts):
         shard = train.subset(idx)

@@ -13,7 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simfl.scenario.algorithm_configs import AlgorithmConfig, FedAvgConfig
+from simfl.scenario.algorithm_configs import (
+    SPACE_ALGORITHM_NAMES,
+    AlgorithmConfig,
+    FedAvgConfig,
+)
+from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
 
 
@@ -54,7 +59,8 @@ class DataConfig(Section):
 class PartitionConfig(Section):
     """How samples are split among clients (ignored by 'synthetic', which is per client)."""
 
-    scheme: Literal["iid", "dirichlet", "labels_per_client", "groups"] = "dirichlet"
+    scheme: Literal["iid", "dirichlet", "labels_per_client", "groups", "region_dirichlet"] = (
+        "dirichlet")
     num_clients: int = Field(100, gt=0)
     alpha: float = Field(0.5, gt=0)
     labels_per_client: int = Field(2, gt=0)
@@ -178,8 +184,26 @@ class Scenario(Section):
     servers: ServersConfig = ServersConfig()
     network: NetworkConfig = NetworkConfig()
     algorithm: AlgorithmConfig = FedAvgConfig(name="fedavg")
+    space: SpaceConfig | None = None
     stop: StopConfig = StopConfig()
     output: OutputConfig = OutputConfig()
+
+    @model_validator(mode="after")
+    def _space_matches_algorithm(self) -> Scenario:
+        name = self.algorithm.name
+        if name in SPACE_ALGORITHM_NAMES and self.space is None:
+            raise ValueError(f"algorithm {name!r} runs over satellites: add a space section "
+                             "(constellation, regions), e.g. as in scenarios/fedmeld_demo.yaml")
+        if self.partition.scheme == "region_dirichlet" and self.space is None:
+            raise ValueError("partition.scheme 'region_dirichlet' splits data over space.regions;"
+                             " add a space section or use 'dirichlet'")
+        if self.space is not None and name in SPACE_ALGORITHM_NAMES:
+            duration = getattr(self.algorithm, "duration_s", 0.0)
+            if duration > self.space.horizon_s:
+                raise ValueError(f"algorithm.duration_s ({duration:g} s) is longer than "
+                                 f"space.horizon_s ({self.space.horizon_s:g} s), the span of the "
+                                 "contact plan; raise horizon_s or shorten the run")
+        return self
 
     @field_validator("epoch")
     @classmethod

@@ -24,6 +24,7 @@ from simfl.learning.training import TrainConfig, evaluate
 from simfl.network.link import Link
 from simfl.scenario.datasets import ClientData, build_federated_data
 from simfl.scenario.schema import Scenario
+from simfl.scenario.space_world import SpaceWorld, build_space_world
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -62,6 +63,7 @@ class World:
     payload_dtype: torch.dtype
     nodes: dict[str, Node] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
+    space: SpaceWorld | None = None
     _eval_model: nn.Module | None = None
 
     @property
@@ -92,7 +94,9 @@ class World:
         return node
 
 
-def build_world(scenario: Scenario, sim: Simulation, edges: int = 0) -> World:
+def build_world(
+    scenario: Scenario, sim: Simulation, edges: int = 0, progress: bool = False
+) -> World:
     """Return the world of ``scenario`` on ``sim``: data, model, devices, servers, channels.
 
     Parameters
@@ -101,8 +105,9 @@ def build_world(scenario: Scenario, sim: Simulation, edges: int = 0) -> World:
         Number of edge servers to create (``edge-0`` ...), for hierarchical algorithms.
     """
     torch.set_num_threads(scenario.torch_threads)
+    num_regions = len(scenario.space.regions) if scenario.space is not None else 0
     fed = build_federated_data(scenario.data, scenario.partition, scenario.model,
-                               sim.rng("partition"), scenario.seed)
+                               sim.rng("partition"), scenario.seed, num_regions)
     model_seed = int(sim.rng("model").integers(2**31 - 1))
     num_outputs = fed.num_classes if fed.task == "classification" else 1
 
@@ -141,6 +146,9 @@ def build_world(scenario: Scenario, sim: Simulation, edges: int = 0) -> World:
         for direction, rate in (("up", cfg.up_rate_bps), ("down", cfg.down_rate_bps)):
             name = f"{link_name}_{direction}"
             world.channels[name] = Channel(sim, name, Link(cfg.latency_s, rate, cfg.sharing))
+    if scenario.space is not None:
+        world.space = build_space_world(scenario.space, sim, len(world.clients), world.nodes,
+                                        progress=progress)
     return world
 
 
