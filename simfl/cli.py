@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from simfl import cli_orbits
 from simfl.errors import SimflError
 
 EXIT_USAGE = 2
@@ -101,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type: ignore[type-arg]
+    cli_orbits.register,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
