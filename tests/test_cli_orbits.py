@@ -91,7 +91,7 @@ def test_contacts_reports_bad_sites_and_tle(tmp_path: Path,
 class _Handler(BaseHTTPRequestHandler):
     body = b""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.end_headers()
         self.wfile.write(self.body)
