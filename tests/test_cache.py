@@ -74,6 +74,7 @@ def test_no_temporary_files_are_left_behind(shell, tmp_path: Path) -> None:
         {"duration_s": DURATION_S + 1.0},
         {"coarse_step_s": 30.0},
         {"algorithm_version": "contacts-0"},
+        {"ut1_minus_utc_s": 0.062},
         {"sites": (SITES[0], GroundSite("Sydney", -33.87, 151.21, 30.0, 26.0))},
     ],
 )

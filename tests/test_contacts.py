@@ -261,6 +261,9 @@ def test_elevation_and_slant_range_match_skyfield(shell: list[ElementSet]) -> No
     altitude, _, distance = topocentric.altaz()
     assert np.abs(elevation_deg(shell[0], site, t_s, START) - altitude.degrees).max() < 0.005
     assert np.abs(slant_range_km(shell[0], site, t_s, START) - distance.km).max() < 0.05
+    dut1_s = float(times.dut1[0])
+    exact = elevation_deg(shell[0], site, t_s, START, ut1_minus_utc_s=dut1_s)
+    assert np.abs(exact - altitude.degrees).max() < 0.0002
 
 
 def test_elevation_keeps_the_shape_of_its_times(shell: list[ElementSet]) -> None:

@@ -1,7 +1,7 @@
 """On-disk cache of contact plans: parquet files named by a hash of everything that shapes them.
 
 The key hashes the TLE lines, the sites (all fields), the start instant, the duration, the
-search step and the algorithm version, so a change to any of them (or to the algorithm)
+search step, UT1 - UTC and the algorithm version, so a change to any of them (or to the algorithm)
 misses the cache. Files are written atomically; a file that cannot be read back as a plan
 (truncated, corrupt, other columns) is ignored, recomputed and overwritten.
 """
@@ -32,6 +32,8 @@ def contact_plan_key(
     duration_s: float,
     coarse_step_s: float,
     algorithm_version: str,
+    *,
+    ut1_minus_utc_s: float = 0.0,
 ) -> str:
     """Return the hex SHA-256 that identifies a contact plan's inputs (64 characters)."""
     digest = hashlib.sha256()
@@ -40,6 +42,7 @@ def contact_plan_key(
         "start_utc": start_utc.astimezone(UTC).isoformat(),
         "duration_s": repr(float(duration_s)),
         "coarse_step_s": repr(float(coarse_step_s)),
+        "ut1_minus_utc_s": repr(float(ut1_minus_utc_s)),
         "sites": [asdict(site) for site in sites],
     }
     digest.update(json.dumps(header, sort_keys=True).encode())

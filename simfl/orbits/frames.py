@@ -4,14 +4,15 @@ SGP4 returns states in TEME (true equator, mean equinox). The Earth-fixed frame 
 the pseudo Earth-fixed frame PEF: TEME rotated about z by Greenwich mean sidereal time
 (IAU 1982, AIAA 2006-6753 appendix C, the rotation skyfield's ``TEME`` frame uses).
 
-Two small effects are deliberately left out, both far below what a contact plan needs:
+Two small effects are left out (the second one by default):
 
 - **Polar motion** (PEF vs ITRF): the pole wanders by ~0.3 arcsec, i.e. ~10 m at the
   Earth's surface and ~10 m at LEO radius (1.5e-6 rad x 7,000 km). Never more than ~20 m.
 - **UT1 - UTC** (``ut1_minus_utc_s``, default 0): |UT1 - UTC| < 0.9 s by definition of UTC.
-  Ignoring it rotates the Earth by up to 0.9 s x 465 m/s = ~420 m at the equator, which
-  shifts a pass's rise and set by at most ~0.06 s (the satellite moves ~7 km/s). In early
-  2026 it is +0.06 s, i.e. ~30 m at LEO radius. Pass the IERS value for metre-level work.
+  Ignoring it rotates the Earth by up to 0.9 s x 465 m/s = ~420 m at the equator (~450 m at
+  LEO radius). In February 2026 it is +0.062 s: ~30 m, and rises/sets move by up to 31 ms
+  (measured against skyfield on Starlink passes; 0.7 ms when it is passed). Pass the IERS
+  Bulletin A value for millisecond work.
 """
 
 from __future__ import annotations
