@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simfl.errors import SimflError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simfl.orbits.elements import ElementSet
+    from simfl.orbits.sites import GroundSite
 
 
 def _parse_utc(text: str) -> datetime:
@@ -49,7 +56,14 @@ def cmd_contacts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _contact_figures(out_dir: Path, plan, elements, sites, start, duration_s) -> None:  # type: ignore[no-untyped-def]
+def _contact_figures(
+    out_dir: Path,
+    plan: pd.DataFrame,
+    elements: list[ElementSet],
+    sites: list[GroundSite],
+    start: datetime,
+    duration_s: float,
+) -> None:
     import numpy as np
     import pandas as pd
 
@@ -84,7 +98,7 @@ def cmd_tle_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     """Add ``contacts`` and ``tle`` to the CLI's subcommands."""
     p = sub.add_parser("contacts", help="compute a contact plan (satellites x sites)")
     p.add_argument("--tle", type=Path, required=True, help="TLE, OMM JSON or OMM CSV catalog")

@@ -25,10 +25,12 @@ def test_each_round_moves_one_model_down_and_up_per_received_client(small_fedavg
 
 def test_compute_time_is_counted_flops_over_device_speed(small_fedavg: Scenario) -> None:
     result = simulate(small_fedavg)
-    comp = result.trace[(result.trace["kind"] == "compute") & result.trace["node"].str.startswith("client")]
+    trace = result.trace
+    comp = trace[(trace["kind"] == "compute") & trace["node"].str.startswith("client")]
     assert len(comp) > 0
     # Per device, duration * speed must equal the recorded FLOPs: the speed is constant.
-    speeds = (comp["flops"] / (comp["t_end_s"] - comp["t_start_s"])).groupby(comp["node"]).agg(["min", "max"])
+    speed = comp["flops"] / (comp["t_end_s"] - comp["t_start_s"])
+    speeds = speed.groupby(comp["node"]).agg(["min", "max"])
     assert np.allclose(speeds["min"], speeds["max"], rtol=1e-9)
     whole = comp[~comp["info"].str.contains("interrupted")]
     samples = whole["info"].map(lambda s: json.loads(s)["samples"])

@@ -32,7 +32,7 @@ def load_sites(path: str | Path, mask_deg: float | None = None) -> list[GroundSi
     rows: list[dict[str, Any]]
     if file.suffix.lower() == ".csv":
         try:
-            rows = pd.read_csv(file).to_dict("records")
+            rows = [{str(k): v for k, v in r.items()} for r in pd.read_csv(file).to_dict("records")]
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise OrbitError(f"{file}: not a readable CSV file ({exc})") from None
         where = [f"{file}:{i + 2}" for i in range(len(rows))]
