@@ -29,6 +29,8 @@ class RunResult:
     trace: pd.DataFrame
     metrics: pd.DataFrame
     summary: dict[str, Any]
+    algorithm: Any = None
+    """The algorithm object after the run (its final models), for notebooks and tests."""
 
 
 def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
@@ -76,7 +78,8 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
                         sim.now_s, time.perf_counter() - wall_start, stop_reason)
     summary["train_flops_per_sample"] = world.train_flops_per_sample
     summary["num_clients"] = len(world.clients)
-    return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary)
+    return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary,
+                     algorithm=algo)
 
 
 def summarize(
