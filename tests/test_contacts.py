@@ -236,6 +236,12 @@ def test_a_satellite_is_dropped_from_its_first_sgp4_failure_on() -> None:
     assert len(kept) == len(complete_before)
 
 
+def test_a_satellite_failing_before_the_start_has_no_passes() -> None:
+    late = EPOCH + timedelta(hours=10)
+    plan = compute_contacts([decaying_satellite()], SITES, late, 3600.0, workers=1)
+    assert len(plan) == 0
+
+
 def test_sgp4_failure_of_one_satellite_leaves_the_others_alone(
     shell: list[ElementSet], plan: pd.DataFrame
 ) -> None:
