@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -255,6 +256,19 @@ def test_worker_processes_give_the_same_plan(shell: list[ElementSet],
                                              plan: pd.DataFrame) -> None:
     parallel = compute_contacts(shell, SITES, START, DURATION_S, workers=2, progress=True)
     pd.testing.assert_frame_equal(parallel, plan)
+
+
+def _plan_in_daemon(lines: list[tuple[str, str, str]]) -> int:
+    elements = [ElementSet(*three) for three in lines]
+    return len(compute_contacts(elements, SITES, START, 3600.0, workers=2))
+
+
+def test_a_pool_worker_computes_in_process(shell: list[ElementSet]) -> None:
+    # multiprocessing.Pool workers are daemonic and may not start worker processes.
+    lines = [(e.name, e.line1, e.line2) for e in shell]
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        count = pool.apply(_plan_in_daemon, (lines,))
+    assert count == len(compute_contacts(shell, SITES, START, 3600.0, workers=1))
 
 
 def test_elevation_and_slant_range_match_skyfield(shell: list[ElementSet]) -> None:

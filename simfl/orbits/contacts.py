@@ -27,6 +27,7 @@ pass open then ends at the last good grid point and is flagged ``clipped``.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -378,7 +379,8 @@ def _compute(elements: list[ElementSet], sites: list[GroundSite], start: datetim
             for first in range(0, len(elements), per_chunk)
         ]
         bar = tqdm(total=len(chunks), disable=not progress, unit="chunk", desc="contacts")
-        if workers == 1 or len(chunks) == 1:
+        # A daemonic process (a multiprocessing.Pool worker) may not start children.
+        if workers == 1 or len(chunks) == 1 or multiprocessing.current_process().daemon:
             for chunk in chunks:
                 results.append(_passes_of_chunk(chunk))
                 bar.update()

@@ -17,6 +17,7 @@ interpolations of both satellites' states (see :mod:`simfl.orbits.propagate`) to
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -222,7 +223,7 @@ def compute_isl_windows(
         lines = tuple((elements[s].line1, elements[s].line2) for s in used)
         tasks.append((lines, local[: part.size], local[part.size:], start, t_s,
                       float(max_range_km), floor_km))
-    if n_jobs == 1:
+    if n_jobs == 1 or multiprocessing.current_process().daemon:
         results = [_windows_task(task) for task in tasks]
     else:
         with ProcessPoolExecutor(max_workers=n_jobs) as pool:
