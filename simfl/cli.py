@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from simfl import cli_orbits
+from simfl import cli_orbits, cli_studies
 from simfl.errors import SimflError
 
 EXIT_USAGE = 2
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type: ignore[type-arg,unused-ignore]
     cli_orbits.register,
+    cli_studies.register,
 ]
 
 

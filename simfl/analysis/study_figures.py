@@ -1,0 +1,90 @@
+"""Figures of studies: an accuracy surface over two parameters, bytes by method and link."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simfl.analysis.canvas import PathLike, finish_figure, new_figure
+from simfl.analysis.tables import human_bytes
+from simfl.errors import SimflError
+
+
+def plot_surface(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    z: str,
+    *,
+    path: PathLike | None = None,
+    title: str | None = None,
+    best: tuple[float, float] | None = None,
+) -> Figure:
+    """Return a heatmap of ``z`` over the grid of ``x`` and ``y`` values, cells annotated.
+
+    ``best`` marks a chosen (x, y) point. Missing grid cells are left blank.
+    """
+    for col in (x, y, z):
+        if col not in table.columns:
+            raise SimflError(f"plot_surface: column {col!r} is missing; have "
+                             f"{', '.join(map(str, table.columns))}")
+    pivot = table.pivot_table(index=y, columns=x, values=z, aggfunc="mean").sort_index()
+    pivot = pivot.reindex(sorted(pivot.columns), axis=1)
+    fig = new_figure(6.5, 4.5)
+    ax = fig.add_subplot()
+    values = pivot.to_numpy(dtype=float)
+    mesh = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(pivot.columns)), [f"{v:g}" for v in pivot.columns])
+    ax.set_yticks(range(len(pivot.index)), [f"{v:g}" for v in pivot.index])
+    finite = values[np.isfinite(values)]
+    middle = float(finite.mean()) if finite.size else 0.0
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if np.isfinite(values[i, j]):
+                ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                        color="white" if values[i, j] < middle else "black")
+    if best is not None:
+        j = list(pivot.columns).index(best[0])
+        i = list(pivot.index).index(best[1])
+        ax.add_patch(_rect(j, i))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(mesh, ax=ax, label=z)
+    ax.set_title(title or f"{z} over {x} and {y}")
+    return finish_figure(fig, path)
+
+
+def _rect(j: int, i: int) -> object:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5)
+
+
+def plot_bytes_by_link(
+    results: pd.DataFrame, *, label: str = "run", path: PathLike | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Return stacked bars of bytes moved per run (``label`` column), split by link type.
+
+    Link columns are the ``bytes_<link>`` columns of a sweep's results table.
+    """
+    links = [c for c in results.columns if c.startswith("bytes_") and c != "bytes_moved"]
+    if not links:
+        raise SimflError("plot_bytes_by_link: the table has no bytes_<link> columns")
+    data = results.set_index(label)[links].fillna(0.0)
+    fig = new_figure(7.0, 4.0)
+    ax = fig.add_subplot()
+    bottom = np.zeros(len(data))
+    for k, col in enumerate(links):
+        vals = data[col].to_numpy(dtype=float) / 2**20
+        ax.bar(range(len(data)), vals, bottom=bottom, label=col.removeprefix("bytes_"),
+               color=f"C{k}")
+        bottom += vals
+    for i, total in enumerate(bottom):
+        ax.text(i, total, human_bytes(total * 2**20), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(data)), [str(v) for v in data.index], rotation=20, ha="right")
+    ax.set_ylabel("bytes moved [MiB]")
+    ax.legend(title="link", fontsize=8)
+    ax.set_title(title or "Bytes moved by link type")
+    return finish_figure(fig, path)

@@ -1,0 +1,149 @@
+"""The study commands of the ``simfl`` CLI: ``sweep``, ``compare`` and ``tune``."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simfl.errors import SimflError
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="scenario YAML file")
+    p.add_argument("-o", "--override", action="append", default=[], metavar="A.B.C=VALUE",
+                   help="override a scenario value before the study (repeatable)")
+    p.add_argument("--seed", type=int, default=None, help="replace the scenario's seed")
+    p.add_argument("--out", type=Path, default=None,
+                   help="study directory (default: runs/<name>-<study>-<UTC time>)")
+    p.add_argument("--executor", choices=("serial", "local", "ray"), default="local",
+                   help="where runs execute: here, local processes, or a Ray cluster")
+    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
+    p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
+    if args.out is not None:
+        return Path(args.out)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("runs") / f"{name}-{study}-{stamp}"
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from simfl.scenario.load import load_scenario
+
+    return load_scenario(args.file, args.override, args.seed)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a grid of overrides and write results.csv, metrics.parquet, figures."""
+    from simfl.analysis.figures import plot_methods_vs_time
+    from simfl.analysis.study_figures import plot_surface
+    from simfl.studies.sweep import grid, parse_set, run_sweep, write_sweep
+
+    scenario = _load(args)
+    axes = dict(parse_set(s) for s in args.set)
+    if not axes:
+        raise SimflError("sweep needs at least one --set a.b.c=v1,v2,... axis")
+    points = grid(scenario, axes)
+    out = _study_dir(args, scenario.name, "sweep")
+    results, metrics = run_sweep(points, executor=args.executor, workers=args.workers,
+                                 address=args.address, progress=not args.quiet)
+    metric = "accuracy" if "final_accuracy" in results.columns else "rmse"
+    frames = {run: metrics[metrics["run"] == run] for run in results["run"]}
+    plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png")
+    keys = [k for k in axes if k != "algorithm.name"]
+    if len(keys) == 2:
+        plot_surface(results.rename(columns=dict(zip(keys, ("x", "y"), strict=True))), "x", "y",
+                     f"final_{metric}", path=out / "figures" / "surface.png",
+                     title=f"final {metric}: x = {keys[0]}, y = {keys[1]}")
+    write_sweep(out, results, metrics, {"scenario": scenario.name, "axes": axes,
+                                        "runs": len(results)})
+    shown = [c for c in results.columns if not c.startswith("bytes_") or c == "bytes_moved"]
+    print(results[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"sweep directory: {out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the same world with several algorithms; figures of accuracy and bytes."""
+    from simfl.analysis.figures import plot_methods_vs_time
+    from simfl.analysis.study_figures import plot_bytes_by_link
+    from simfl.studies.sweep import grid, run_sweep, write_sweep
+
+    scenario = _load(args)
+    names = [n.strip() for n in args.algorithms.split(",") if n.strip()]
+    points = grid(scenario, {}, algorithms=names)
+    out = _study_dir(args, scenario.name, "compare")
+    results, metrics = run_sweep(points, executor=args.executor, workers=args.workers,
+                                 address=args.address, progress=not args.quiet)
+    metric = "accuracy" if "final_accuracy" in results.columns else "rmse"
+    frames = {name: metrics[metrics["run"] == run]
+              for name, run in zip(results["algorithm"], results["run"], strict=True)}
+    plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png",
+                         title=f"{scenario.name}: {metric} of the methods vs simulated time")
+    plot_bytes_by_link(results, label="algorithm", path=out / "figures" / "bytes_by_link.png")
+    write_sweep(out, results, metrics, {"scenario": scenario.name, "algorithms": names})
+    shown = [c for c in results.columns if c != "run"]
+    print(results[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"compare directory: {out}")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Pick FedMeld's delta and alpha under a latency budget by simulated runs."""
+    from simfl.analysis.study_figures import plot_surface
+    from simfl.scenario.units import parse_quantity
+    from simfl.studies.sweep import write_sweep
+    from simfl.studies.tune import tune_fedmeld
+
+    scenario = _load(args)
+    try:
+        t_max_s = parse_quantity(args.t_max, "duration")
+    except ValueError as exc:
+        raise SimflError(f"--t-max: {exc}") from None
+    deltas = [int(v) for v in args.deltas.split(",")]
+    alphas = [float(v) for v in args.alphas.split(",")]
+    result = tune_fedmeld(scenario, t_max_s, deltas=deltas, alphas=alphas, search=args.search,
+                          executor=args.executor, workers=args.workers,
+                          progress=not args.quiet)
+    out = _study_dir(args, scenario.name, "tune")
+    plot_surface(result.table, "mixing_ratio", "round_interval", "accuracy",
+                 best=(result.alpha, result.delta), path=out / "figures" / "surface.png",
+                 title=f"{scenario.name}: accuracy at T_max = {t_max_s / 3600:g} h")
+    write_sweep(out, result.table, result.table.iloc[0:0], {
+        "scenario": scenario.name, "t_max_s": t_max_s, "search": args.search,
+        "best": {"round_interval": result.delta, "mixing_ratio": result.alpha,
+                 "accuracy": result.accuracy}, "runs": result.runs})
+    print(result.table[["round_interval", "mixing_ratio", "accuracy"]]
+          .sort_values(["round_interval", "mixing_ratio"]).to_string(index=False))
+    print(f"chosen: round_interval (delta) = {result.delta}, mixing_ratio (alpha) = "
+          f"{result.alpha:g}, accuracy {result.accuracy:.4f} at T_max = {t_max_s:g} s "
+          f"({result.runs} simulated runs, {args.search} search)")
+    print(f"tune directory: {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    """Add ``sweep``, ``compare`` and ``tune`` to the CLI's subcommands."""
+    p = sub.add_parser("sweep", help="run a grid of scenario variants")
+    _add_common(p)
+    p.add_argument("--set", action="append", default=[], metavar="A.B=V1,V2",
+                   help="a sweep axis, e.g. --set algorithm.mixing_ratio=0,0.5,1 (repeatable)")
+    p.set_defaults(func=cmd_sweep)
+
+    c = sub.add_parser("compare", help="run the same world with several algorithms")
+    _add_common(c)
+    c.add_argument("--algorithms", required=True,
+                   help="comma-separated, e.g. fedmeld,isolated,space_hfl")
+    c.set_defaults(func=cmd_compare)
+
+    t = sub.add_parser("tune", help="pick FedMeld's delta and alpha under a latency budget")
+    _add_common(t)
+    t.add_argument("--t-max", required=True, help="latency budget, e.g. '12 h'")
+    t.add_argument("--deltas", default="1,2,4,8", help="round intervals to try")
+    t.add_argument("--alphas", default="0,0.25,0.5,0.75,1", help="mixing ratios to try")
+    t.add_argument("--search", choices=("grid", "refine"), default="grid",
+                   help="every pair, or a coarse grid refined around the best")
+    t.set_defaults(func=cmd_tune)
