@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simfl.errors import SimflError
+from simfl.scenario.schema import Scenario
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -30,7 +31,7 @@ def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
     return Path("runs") / f"{name}-{study}-{stamp}"
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace) -> Scenario:
     from simfl.scenario.load import load_scenario
 
     return load_scenario(args.file, args.override, args.seed)

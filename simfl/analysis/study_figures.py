@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from simfl.analysis.canvas import PathLike, finish_figure, new_figure
 from simfl.analysis.tables import human_bytes
@@ -45,20 +46,15 @@ def plot_surface(
                 ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
                         color="white" if values[i, j] < middle else "black")
     if best is not None:
-        j = list(pivot.columns).index(best[0])
-        i = list(pivot.index).index(best[1])
-        ax.add_patch(_rect(j, i))
+        j = [float(c) for c in pivot.columns].index(float(best[0]))
+        i = [float(r) for r in pivot.index].index(float(best[1]))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red",
+                               linewidth=2.5))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     fig.colorbar(mesh, ax=ax, label=z)
     ax.set_title(title or f"{z} over {x} and {y}")
     return finish_figure(fig, path)
-
-
-def _rect(j: int, i: int) -> object:
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5)
 
 
 def plot_bytes_by_link(

@@ -84,7 +84,7 @@ def _run_on_ray(
     jobs: Sequence[tuple[str, dict[str, Any]]],
     address: str | None,
     workers: int | None,
-    bar: tqdm,  # type: ignore[type-arg]
+    bar: tqdm,  # type: ignore[type-arg,unused-ignore]
     job_fn: Callable[[str, dict[str, Any]], JobResult],
 ) -> list[JobResult]:
     try:

@@ -41,7 +41,8 @@ def grid(
     axes = dict(axes)
     names = list(algorithms) or [str(v) for v in axes.pop("algorithm.name", [])]
     points: list[tuple[dict[str, Any], Scenario]] = []
-    for name in names or [None]:
+    choices: list[str | None] = list(names) if names else [None]
+    for name in choices:
         base = with_algorithm(scenario, name) if name else scenario
         keys = list(axes)
         for combo in itertools.product(*(axes[k] for k in keys)):

@@ -88,7 +88,7 @@ def tune_fedmeld(
         table = _evaluate(scenario, pairs, t_max_s, executor, workers, metric_node, progress)
         step = (max(alphas) - min(alphas)) / 4
         for _ in range(refine_steps):
-            best = table.loc[table["accuracy"].idxmax()]
+            best = table.iloc[int(table["accuracy"].to_numpy().argmax())]
             d, a = int(best["round_interval"]), float(best["mixing_ratio"])
             seen = set(zip(table["round_interval"], table["mixing_ratio"], strict=True))
             new = [(d, round(x, 6)) for x in (a - step, a + step)
@@ -103,6 +103,6 @@ def tune_fedmeld(
                                   progress)
                 table = pd.concat([table, extra], ignore_index=True)
             step /= 2
-    best = table.loc[table["accuracy"].idxmax()]
+    best = table.iloc[int(table["accuracy"].to_numpy().argmax())]
     return TuneResult(int(best["round_interval"]), float(best["mixing_ratio"]),
                       float(best["accuracy"]), table, len(table))

@@ -38,7 +38,7 @@ def with_algorithm(scenario: Scenario, name: str, **params: Any) -> Scenario:
     try:
         algorithm = _ALGORITHM.validate_python({"name": name, **kept})
     except Exception as exc:  # pydantic ValidationError: report it as one line per error
-        errors = getattr(exc, "errors", lambda: [])()
+        errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
         raise ScenarioError([f"algorithm {name}: {'.'.join(map(str, e['loc'][1:]))}: "
                              f"{e['msg']}" for e in errors] or [str(exc)]) from None
     data = scenario.model_dump()
@@ -58,7 +58,7 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except Exception as exc:
-        errors = getattr(exc, "errors", lambda: [])()
+        errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
         raise ScenarioError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors]
                             or [str(exc)]) from None
 
