@@ -9,8 +9,10 @@ A link between satellites A and B is possible while
 Search: both conditions are folded into one feasibility margin in km,
 ``min(max_range - range, clearance - (R + margin))``, sampled on a coarse grid (default
 30 s). Windows start and end where its sign flips; local range minima (sign change of the
-range rate from the SGP4 velocities) are refined so that windows shorter than a step and
-the minimum range are found. Crossings and minima are refined on cubic Hermite
+range rate from the SGP4 velocities) are refined so that range-limited windows shorter
+than a step, and the minimum range, are found. A window opened only by the line of sight
+clearing the Earth between two samples is assumed to last longer than one step (at LEO
+the limb crossing is slow: minutes). Crossings and minima are refined on cubic Hermite
 interpolations of both satellites' states (see :mod:`simfl.orbits.propagate`) to 1e-4 s.
 """
 
