@@ -1,0 +1,78 @@
+"""Tests of sweeps: axes, grids, result tables, the sweep directory, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simfl.cli import main
+from simfl.errors import SimflError
+from simfl.scenario.schema import Scenario
+from simfl.studies.sweep import grid, label_of, parse_set, run_sweep, write_sweep
+
+
+def test_parse_set_reads_values_as_yaml() -> None:
+    assert parse_set("algorithm.mixing_ratio=0,0.5,1") == ("algorithm.mixing_ratio",
+                                                           [0, 0.5, 1])
+    assert parse_set("model.kind=mlp,logreg") == ("model.kind", ["mlp", "logreg"])
+    with pytest.raises(SimflError, match="write it as a.b.c=v1,v2"):
+        parse_set("training.lr")
+
+
+def test_grid_is_the_cartesian_product(small_fedavg: Scenario) -> None:
+    points = grid(small_fedavg, {"training.lr": [0.05, 0.1], "seed": [1, 2, 3]})
+    assert len(points) == 6
+    assert {(v["training.lr"], v["seed"]) for v, _ in points} == {
+        (lr, s) for lr in (0.05, 0.1) for s in (1, 2, 3)}
+    assert all(s.training.lr == v["training.lr"] and s.seed == v["seed"] for v, s in points)
+    assert label_of(points[0][0]) == "lr=0.05,seed=1"
+
+
+def test_grid_over_algorithms(small_fedavg: Scenario) -> None:
+    points = grid(small_fedavg, {}, algorithms=["fedavg", "hierarchical"])
+    assert [s.algorithm.name for _, s in points] == ["fedavg", "hierarchical"]
+
+
+def test_serial_sweep_matches_single_runs(small_fedavg: Scenario, tmp_path: Path) -> None:
+    from simfl.runs.runner import simulate
+
+    points = grid(small_fedavg, {"seed": [3, 4]})
+    results, metrics = run_sweep(points, executor="serial", progress=False)
+    assert list(results["run"]) == ["seed=3", "seed=4"]
+    alone = simulate(points[1][1]).summary["final_metrics"]["accuracy"]
+    assert results.loc[1, "final_accuracy"] == alone
+    assert set(metrics["run"]) == {"seed=3", "seed=4"}
+    out = write_sweep(tmp_path / "s", results, metrics, {"runs": 2})
+    assert json.loads((out / "sweep.json").read_text())["runs"] == 2
+    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), results,
+                                  check_dtype=False)
+
+
+def test_cli_sweep_writes_results_and_figures(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SMALL_FEDAVG
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SMALL_FEDAVG)
+    out = tmp_path / "sweep"
+    code = main(["sweep", str(scenario), "--set", "training.lr=0.05,0.2", "--set",
+                 "partition.alpha=0.3,3", "--executor", "serial", "--out", str(out), "-q"])
+    assert code == 0
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 4
+    assert (out / "figures" / "surface.png").exists()
+    assert (out / "figures" / "accuracy_vs_time.png").exists()
+    assert "sweep directory" in capsys.readouterr().out
+
+
+def test_cli_sweep_without_axes_is_an_error(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SMALL_FEDAVG
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SMALL_FEDAVG)
+    assert main(["sweep", str(scenario), "--out", str(tmp_path / "x")]) == 2
+    assert "at least one --set" in capsys.readouterr().err

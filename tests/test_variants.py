@@ -1,0 +1,32 @@
+"""Tests of scenario variants used by studies."""
+
+from __future__ import annotations
+
+import pytest
+
+from simfl.errors import ScenarioError
+from simfl.scenario.schema import Scenario
+from simfl.studies.variants import with_algorithm, with_values
+
+
+def test_switching_algorithm_keeps_shared_settings(small_fedavg: Scenario) -> None:
+    hier = with_algorithm(small_fedavg, "hierarchical", edges=3)
+    assert hier.algorithm.name == "hierarchical"
+    assert hier.algorithm.rounds == small_fedavg.algorithm.rounds
+    assert hier.algorithm.deadline_s == small_fedavg.algorithm.deadline_s
+    assert not hasattr(hier.algorithm, "clients_per_round")
+    assert hier.partition == small_fedavg.partition
+
+
+def test_unknown_algorithm_and_bad_parameter_are_reported(small_fedavg: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="'fedsgd' is unknown; choose one of fedavg"):
+        with_algorithm(small_fedavg, "fedsgd")
+    with pytest.raises(ScenarioError, match="algorithm hierarchical: edges"):
+        with_algorithm(small_fedavg, "hierarchical", edges=0)
+
+
+def test_with_values_sets_dotted_paths_and_validates(small_fedavg: Scenario) -> None:
+    out = with_values(small_fedavg, {"training.lr": 0.5, "partition.alpha": 2.0})
+    assert out.training.lr == 0.5 and out.partition.alpha == 2.0
+    with pytest.raises(ScenarioError, match="training.lr"):
+        with_values(small_fedavg, {"training.lr": -1})
