@@ -18,7 +18,7 @@ def test_parse_set_reads_values_as_yaml() -> None:
     assert parse_set("algorithm.mixing_ratio=0,0.5,1") == ("algorithm.mixing_ratio",
                                                            [0, 0.5, 1])
     assert parse_set("model.kind=mlp,logreg") == ("model.kind", ["mlp", "logreg"])
-    with pytest.raises(SimflError, match="write it as a.b.c=v1,v2"):
+    with pytest.raises(SimflError, match=r"write it as a\.b\.c=v1,v2"):
         parse_set("training.lr")
 
 

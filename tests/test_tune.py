@@ -34,7 +34,7 @@ def test_refine_search_finds_the_optimum_with_fewer_runs(monkeypatch: pytest.Mon
 
 def test_tune_rejects_a_budget_beyond_the_contact_plan() -> None:
     scenario = scenario_from_text(SMALL_FEDMELD)
-    with pytest.raises(SimflError, match="exceeds space.horizon_s"):
+    with pytest.raises(SimflError, match=r"exceeds space\.horizon_s"):
         tune_fedmeld(scenario, 10 * 24 * 3600.0)
 
 

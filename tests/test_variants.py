@@ -28,5 +28,5 @@ def test_unknown_algorithm_and_bad_parameter_are_reported(small_fedavg: Scenario
 def test_with_values_sets_dotted_paths_and_validates(small_fedavg: Scenario) -> None:
     out = with_values(small_fedavg, {"training.lr": 0.5, "partition.alpha": 2.0})
     assert out.training.lr == 0.5 and out.partition.alpha == 2.0
-    with pytest.raises(ScenarioError, match="training.lr"):
+    with pytest.raises(ScenarioError, match=r"training\.lr"):
         with_values(small_fedavg, {"training.lr": -1})
