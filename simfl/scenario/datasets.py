@@ -76,16 +76,19 @@ def _load_split(data: DataConfig, model: ModelConfig, seed: int) -> tuple[Datase
     return load_cifar10_bin(data.path)
 
 
-def region_sizes(num_clients: int, num_regions: int) -> list[int]:
-    """Return how many clients each region gets: contiguous, nearly equal blocks."""
+def region_sizes(num_clients: int, num_regions: int,
+                 given: list[int | None] | None = None) -> list[int]:
+    """Return how many clients each region gets: as ``given``, else nearly equal blocks."""
+    if given and all(g is not None for g in given):
+        return [int(g) for g in given if g is not None]
     bounds = [round(k * num_clients / num_regions) for k in range(num_regions + 1)]
     return [bounds[k + 1] - bounds[k] for k in range(num_regions)]
 
 
-def _partition_by_region(labels: np.ndarray, cfg: PartitionConfig, num_regions: int,
+def _partition_by_region(labels: np.ndarray, cfg: PartitionConfig, sizes: list[int],
                          rng: np.random.Generator) -> list[np.ndarray]:
     """Dirichlet(alpha) over labels between regions, then IID between a region's clients."""
-    sizes = region_sizes(cfg.num_clients, num_regions)
+    num_regions = len(sizes)
     per_region = partition_dirichlet(labels, num_regions, cfg.alpha, rng,
                                      min_samples_per_client=max(sizes) * cfg.min_samples_per_client)
     parts: list[np.ndarray] = []
@@ -96,9 +99,10 @@ def _partition_by_region(labels: np.ndarray, cfg: PartitionConfig, num_regions: 
 
 
 def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generator,
-               num_regions: int = 0) -> list[np.ndarray]:
+               sizes: list[int] | None = None) -> list[np.ndarray]:
     if cfg.scheme == "region_dirichlet":
-        return _partition_by_region(labels, cfg, num_regions, rng)
+        assert sizes is not None
+        return _partition_by_region(labels, cfg, sizes, rng)
     if cfg.scheme == "iid":
         return partition_iid(labels, cfg.num_clients, rng)
     if cfg.scheme == "dirichlet":
@@ -117,7 +121,7 @@ def build_federated_data(
     model: ModelConfig,
     rng: np.random.Generator,
     seed: int,
-    num_regions: int = 0,
+    region_clients: list[int] | None = None,
 ) -> FederatedData:
     """Return the clients' shards and the test set described by the scenario sections.
 
@@ -146,7 +150,7 @@ def build_federated_data(
     train, test = _load_split(data, model, seed)
     if sequence:
         train, test = _as_sequence(train), _as_sequence(test)
-    parts = _partition(train.y, partition, rng, num_regions)
+    parts = _partition(train.y, partition, rng, region_clients)
     clients = []
     for i, idx in enumerate(parts):
         shard = train.subset(idx)

@@ -197,6 +197,17 @@ class Scenario(Section):
         if self.partition.scheme == "region_dirichlet" and self.space is None:
             raise ValueError("partition.scheme 'region_dirichlet' splits data over space.regions;"
                              " add a space section or use 'dirichlet'")
+        if self.space is not None:
+            given = [r.devices for r in self.space.regions]
+            if any(g is not None for g in given):
+                if any(g is None for g in given):
+                    raise ValueError("space.regions: give 'devices' for every region or for "
+                                     "none (then devices are split equally)")
+                if sum(g for g in given if g is not None) != self.partition.num_clients:
+                    raise ValueError(f"space.regions: devices add up to "
+                                     f"{sum(g for g in given if g is not None)} but "
+                                     f"partition.num_clients is {self.partition.num_clients}; "
+                                     "make them equal")
         if self.space is not None and name in SPACE_ALGORITHM_NAMES:
             duration = getattr(self.algorithm, "duration_s", 0.0)
             if duration > self.space.horizon_s:

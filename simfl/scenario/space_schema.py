@@ -62,6 +62,7 @@ class RegionConfig(_Section):
     lon_deg: float = Field(ge=-180, lt=360)
     radius_km: DistanceKm = Field(300.0, gt=0)
     elevation_mask_deg: float = Field(25.0, ge=0, lt=90)
+    devices: int | None = Field(None, gt=0)
 
 
 class GroundStationConfig(_Section):

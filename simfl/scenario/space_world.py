@@ -189,7 +189,8 @@ def build_space_world(
     def range_fn(sat: str, site: str, t_s: np.ndarray) -> np.ndarray:
         return slant_range_km(by_name[sat], site_by_name[site], t_s, epoch)
 
-    starts = np.cumsum([0, *region_sizes(num_clients, len(cfg.regions))])
+    sizes = region_sizes(num_clients, len(cfg.regions), [r.devices for r in cfg.regions])
+    starts = np.cumsum([0, *sizes])
     region_clients = {r.name: list(range(int(starts[k]), int(starts[k + 1])))
                       for k, r in enumerate(cfg.regions)}
     for e in elements:

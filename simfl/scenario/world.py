@@ -22,7 +22,7 @@ from simfl.learning.models import build_model
 from simfl.learning.params import get_flat, num_parameters, set_flat
 from simfl.learning.training import TrainConfig, evaluate
 from simfl.network.link import Link
-from simfl.scenario.datasets import ClientData, build_federated_data
+from simfl.scenario.datasets import ClientData, build_federated_data, region_sizes
 from simfl.scenario.schema import Scenario
 from simfl.scenario.space_world import SpaceWorld, build_space_world
 
@@ -105,9 +105,12 @@ def build_world(
         Number of edge servers to create (``edge-0`` ...), for hierarchical algorithms.
     """
     torch.set_num_threads(scenario.torch_threads)
-    num_regions = len(scenario.space.regions) if scenario.space is not None else 0
+    sizes = None
+    if scenario.space is not None:
+        sizes = region_sizes(scenario.partition.num_clients, len(scenario.space.regions),
+                             [r.devices for r in scenario.space.regions])
     fed = build_federated_data(scenario.data, scenario.partition, scenario.model,
-                               sim.rng("partition"), scenario.seed, num_regions)
+                               sim.rng("partition"), scenario.seed, sizes)
     model_seed = int(sim.rng("model").integers(2**31 - 1))
     num_outputs = fed.num_classes if fed.task == "classification" else 1
 
