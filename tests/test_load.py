@@ -173,7 +173,7 @@ def test_missing_data_directory_is_reported_with_its_line(tmp_path: Path) -> Non
 def test_relative_data_directory_says_where_it_is_looked_for(tmp_path: Path) -> None:
     path = write(tmp_path, mnist_at("no/such/dir"))
     assert load_problems(path) == [
-        f"{path}:4: data.path: 'no/such/dir' (relative to the current directory {Path.cwd()}) "
+        f"{path}:4: data.path: 'no/such/dir' (relative to the scenario's folder {tmp_path}) "
         "does not exist; set it to the directory holding the four MNIST IDX files "
         "(train-images-idx3-ubyte, ...)"
     ]
@@ -219,3 +219,23 @@ def test_validate_source_does_not_check_files_by_default() -> None:
 @pytest.mark.parametrize("dataset", ["digits", "synthetic"])
 def test_builtin_datasets_need_no_directory(dataset: str) -> None:
     assert data_path_problems({"data": {"dataset": dataset, "path": "/no/such/dir"}}) == []
+
+
+def test_relative_paths_in_a_file_are_read_from_its_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shells = tmp_path / "scen" / "shells"
+    shells.mkdir(parents=True)
+    shell = Path(__file__).resolve().parents[1] / "orbits" / "demo_shell_12.tle"
+    (shells / "demo.tle").write_text(shell.read_text())
+    scenario_file = tmp_path / "scen" / "s.yaml"
+    scenario_file.write_text(
+        "name: s\nalgorithm: {name: fedmeld}\nspace:\n"
+        "  constellation: {tle: shells/demo.tle}\n"
+        "  regions: [{name: a, lat_deg: 0, lon_deg: 0}]\n")
+    monkeypatch.chdir(tmp_path)
+    loaded = load_scenario(scenario_file)
+    assert loaded.space is not None
+    assert loaded.space.constellation.tle == (shells / "demo.tle").resolve()
+    overridden = load_scenario(scenario_file, ["space.constellation.tle=here.tle"])
+    assert overridden.space is not None
+    assert str(overridden.space.constellation.tle) == "here.tle"

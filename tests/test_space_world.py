@@ -6,8 +6,8 @@ import pytest
 
 from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError
+from simfl.orbits.planes import planes_of
 from simfl.scenario.load import scenario_from_text
-from simfl.scenario.space_world import planes_of
 from simfl.scenario.world import build_world
 from tests.test_fedmeld import SMALL_FEDMELD
 

@@ -138,7 +138,7 @@ class SpaceHFL(RegionFL):
         g = self.versions[version]
         t = self.sim.now_s
         contributed = g.region_rounds[region.name]
-        region.model = g.model.clone()
+        region.model = self.world.as_sent(g.model).clone()
         self.region_version[region.name] = version
         self.sim.trace.record("mix", satellite, t, t, peer=f"region:{region.name}", round=round,
                               source_region="cloud", target_region=region.name,
@@ -276,7 +276,9 @@ class SpaceHFL(RegionFL):
                 sim.trace.record("aggregate", "cloud", t0, sim.now_s, round=version,
                                  models=len(parcels), region_rounds=rounds,
                                  oldest_s=min(p.made_s for p in parcels))
-                self.sim.metrics.record(sim.now_s, version, "cloud", world.evaluate(model))
+                sim.metrics.record(sim.now_s, version, "cloud", world.evaluate(model))
+                sim.trace.record("evaluate", "cloud", sim.now_s, sim.now_s, round=version,
+                                 flops=world.eval_flops_per_sample * len(world.test_y))
                 for station in self.stations:
                     sim.process(self.push_to_station(station, version))
         finally:

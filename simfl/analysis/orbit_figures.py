@@ -199,7 +199,8 @@ def sites_frame(sites: pd.DataFrame | Iterable[Any] | None) -> pd.DataFrame:
     """Return sites as a frame ``name``, ``lat_deg``, ``lon_deg``, ``radius_km`` (NaN: none).
 
     Accepts a frame, or an iterable of mappings or objects with those fields (e.g.
-    :class:`simfl.orbits.sites.GroundSite`).
+    :class:`simfl.orbits.sites.GroundSite`), or with ``center_lat_deg``/``center_lon_deg``
+    (e.g. :class:`simfl.orbits.regions.GroundRegion`).
     """
     columns = ["name", "lat_deg", "lon_deg", "radius_km"]
     if sites is None:
@@ -228,7 +229,7 @@ def column_label(name: str) -> str:
 
 def _site_record(site: Any) -> dict[str, Any]:
     get = site.get if isinstance(site, Mapping) else lambda k, d=None: getattr(site, k, d)
-    record = {k: get(k) for k in ("name", "lat_deg", "lon_deg")}
+    record = {k: get(k, get(f"center_{k}")) for k in ("name", "lat_deg", "lon_deg")}
     missing = [k for k, v in record.items() if v is None]
     if missing:
         raise SimflError(

@@ -5,6 +5,7 @@ from simfl.orbits.catalog import load_elements, select
 from simfl.orbits.contacts import compute_contacts, elevation_deg, slant_range_km
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.fetch import fetch_celestrak_group
+from simfl.orbits.ground_track import ground_tracks
 from simfl.orbits.isl import compute_isl_windows, isl_range_km
 from simfl.orbits.omm import (
     element_set_from_omm,
@@ -13,6 +14,7 @@ from simfl.orbits.omm import (
     parse_omm_csv_text,
     parse_omm_json_text,
 )
+from simfl.orbits.planes import planes_of
 from simfl.orbits.propagate import EcefStates, propagate_ecef
 from simfl.orbits.regions import (
     GroundRegion,
@@ -42,6 +44,7 @@ __all__ = [
     "elevation_deg",
     "fetch_celestrak_group",
     "format_tle_line",
+    "ground_tracks",
     "isl_range_km",
     "load_elements",
     "load_omm_csv",
@@ -50,6 +53,7 @@ __all__ = [
     "parse_omm_csv_text",
     "parse_omm_json_text",
     "parse_tle_text",
+    "planes_of",
     "propagate_ecef",
     "regions_along_ground_track",
     "sample_points_in_region",

@@ -25,7 +25,9 @@ _DATA_FILES = {
 }
 
 
-def data_path_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
+def data_path_problems(
+    data: dict[str, Any], relative: dict[YamlPath, tuple[str, str]] | None = None
+) -> list[tuple[YamlPath, str]]:
     """Return ``[(("data", "path"), message)]`` if the dataset's directory is missing.
 
     Only datasets read from files are checked, and only when ``data.path`` is text.
@@ -38,7 +40,11 @@ def data_path_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
         return []
     path = Path(raw)
     state = "is a file, not a directory" if path.exists() else "does not exist"
-    where = "" if path.is_absolute() else f" (relative to the current directory {Path.cwd()})"
+    written = (relative or {}).get(("data", "path"))
+    if written is not None:
+        raw, where = written[0], f" (relative to the scenario's folder {written[1]})"
+    else:
+        where = "" if path.is_absolute() else f" (relative to the current directory {Path.cwd()})"
     return [(("data", "path"), f"{raw!r}{where} {state}; set it to the directory holding "
                                f"{_DATA_FILES[section['dataset']]}")]
 
@@ -59,7 +65,8 @@ def validate_source(
     data = dict(source.data)
     if seed is not None:
         data["seed"] = seed
-    extra = type_slips(Scenario, data) + (data_path_problems(data) if check_files else [])
+    extra = type_slips(Scenario, data) + (
+        data_path_problems(data, source.relative) if check_files else [])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -67,6 +74,29 @@ def validate_source(
     if extra:
         raise ScenarioError(scenario_problems(None, source, Scenario, extra))
     return scenario
+
+
+_FILE_PATHS: tuple[YamlPath, ...] = (("data", "path"), ("space", "constellation", "tle"))
+
+
+def resolve_relative_paths(source: ScenarioSource, base_dir: Path) -> ScenarioSource:
+    """Make relative file paths written in the scenario file relative to ``base_dir``.
+
+    Paths are read relative to the scenario file's folder (like most config files), so a
+    scenario runs from any working directory. Paths given by ``-o`` overrides stay relative
+    to the current directory, where the user typed them.
+    """
+    for path in _FILE_PATHS:
+        node: Any = source.data
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or path in source.overridden:
+            continue
+        raw = node.get(path[-1])
+        if isinstance(raw, str) and raw and not Path(raw).expanduser().is_absolute():
+            node[path[-1]] = str((base_dir / raw).resolve())
+            source.relative[path] = (raw, str(base_dir))
+    return source
 
 
 def load_scenario(
@@ -78,11 +108,16 @@ def load_scenario(
 ) -> Scenario:
     """Return the validated scenario in file ``path`` with ``overrides`` and ``seed`` applied.
 
+    Relative file paths written in the file are read from the file's folder (see
+    :func:`resolve_relative_paths`); paths in overrides from the current directory.
+
     With ``check_files`` (the default) a dataset directory that does not exist is reported
     with the other problems, before any work; turn it off where the data lives elsewhere
     (e.g. only on the workers of a cluster).
     """
-    source = apply_overrides(read_scenario_file(path), list(overrides or []))
+    source = read_scenario_file(path)
+    source = resolve_relative_paths(source, Path(path).resolve().parent)
+    source = apply_overrides(source, list(overrides or []))
     return validate_source(source, seed, check_files=check_files)
 
 

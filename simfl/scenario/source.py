@@ -37,6 +37,8 @@ class ScenarioSource:
     file: str
     lines: dict[YamlPath, int] = field(default_factory=dict)
     overridden: dict[YamlPath, str] = field(default_factory=dict)
+    relative: dict[YamlPath, tuple[str, str]] = field(default_factory=dict)
+    """Relative file paths as written, and the folder they were resolved against."""
 
     def where(self, path: YamlPath) -> str:
         """Return ``file:line`` (or ``override 'a.b=1'``) for the nearest known ancestor."""

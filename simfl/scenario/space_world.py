@@ -24,6 +24,7 @@ from simfl.orbits.catalog import load_elements, select
 from simfl.orbits.contacts import compute_contacts, slant_range_km
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.isl import isl_range_km
+from simfl.orbits.planes import planes_of
 from simfl.orbits.sites import GroundSite
 from simfl.orbits.walker import walker_delta
 from simfl.scenario.datasets import region_sizes
@@ -121,25 +122,14 @@ def load_constellation(
             path = base_dir / path
         if not path.exists():
             raise ScenarioError(
-                f"space.constellation.tle: {con.tle} does not exist (relative paths are read "
-                f"from the current directory or the scenario's folder); ship-with shells are in "
-                f"orbits/, e.g. orbits/demo_shell_12.tle")
+                f"space.constellation.tle: {con.tle} does not exist (in a scenario file, a "
+                f"relative path is read from the file's folder; in an -o override, from the "
+                f"current directory {Path.cwd()}); the shipped shells are in the repository's "
+                f"orbits/ folder, e.g. orbits/demo_shell_12.tle")
         elements = load_elements(path)
     if con.names_regex is not None or con.limit is not None:
         elements = select(elements, names_regex=con.names_regex, limit=con.limit)
     return elements
-
-
-def planes_of(elements: list[ElementSet], raan_bucket_deg: float = 4.0) -> dict[str, int]:
-    """Return a plane index per satellite, clustering by inclination (1 deg) and RAAN."""
-    keys: dict[tuple[int, int], int] = {}
-    out: dict[str, int] = {}
-    for e in elements:
-        sat = e.satrec()
-        inc = round(np.degrees(sat.inclo))
-        raan = round(np.degrees(sat.nodeo) / raan_bucket_deg) % int(360 / raan_bucket_deg)
-        out[e.name] = keys.setdefault((inc, raan), len(keys))
-    return out
 
 
 def _space_link(sim: Simulation, schedule: ContactSchedule, name: str,
