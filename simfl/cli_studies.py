@@ -56,9 +56,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png")
     keys = [k for k in axes if k != "algorithm.name"]
     if len(keys) == 2:
-        plot_surface(results.rename(columns=dict(zip(keys, ("x", "y"), strict=True))), "x", "y",
-                     f"final_{metric}", path=out / "figures" / "surface.png",
-                     title=f"final {metric}: x = {keys[0]}, y = {keys[1]}")
+        plot_surface(results, keys[0], keys[1], f"final_{metric}",
+                     path=out / "figures" / "surface.png",
+                     title=f"{scenario.name}: final {metric}")
     write_sweep(out, results, metrics, {"scenario": scenario.name, "axes": axes,
                                         "runs": len(results)})
     shown = [c for c in results.columns if not c.startswith("bytes_") or c == "bytes_moved"]
