@@ -110,3 +110,16 @@ def test_select_rejects_an_empty_selection(shell: list[ElementSet]) -> None:
 def test_select_rejects_a_negative_limit(shell: list[ElementSet]) -> None:
     with pytest.raises(OrbitError, match="limit is -1"):
         select(shell, limit=-1)
+
+
+def test_element_sets_pickle_after_their_sgp4_record_is_built() -> None:
+    import pickle
+
+    from simfl.orbits.catalog import load_elements
+
+    shell = Path(__file__).resolve().parents[1] / "orbits" / "demo_shell_12.tle"
+    element = load_elements(shell)[0]
+    element.satrec()  # builds and caches the (unpicklable) Satrec
+    copy = pickle.loads(pickle.dumps(element))
+    assert copy == element
+    assert copy.satrec().satnum == element.satrec().satnum

@@ -41,6 +41,10 @@ class ElementSet:
         year = 2000 + sat.epochyr if sat.epochyr < 57 else 1900 + sat.epochyr
         return datetime(year, 1, 1, tzinfo=UTC) + timedelta(days=sat.epochdays - 1.0)
 
+    def __reduce__(self) -> tuple[type[ElementSet], tuple[str, str, str]]:
+        """Pickle as the name and lines only (the cached SGP4 record is rebuilt on demand)."""
+        return (ElementSet, (self.name, self.line1, self.line2))
+
     def satrec(self) -> Satrec:
         """Return the SGP4 record for these lines (built once, then cached)."""
         if self._satrec is None:
