@@ -8,7 +8,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from simfl.analysis.canvas import PathLike, finish_figure, new_figure
-from simfl.analysis.tables import human_bytes
 from simfl.errors import SimflError
 
 
@@ -61,26 +60,29 @@ def plot_bytes_by_link(
     results: pd.DataFrame, *, label: str = "run", path: PathLike | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Return stacked bars of bytes moved per run (``label`` column), split by link type.
+    """Return grouped bars of bytes moved per link type, one bar per run, log scale.
 
-    Link columns are the ``bytes_<link>`` columns of a sweep's results table.
+    Link columns are the ``bytes_<link>`` columns of a sweep's results table. The log
+    scale keeps small but decisive traffic (ground stations, inter-satellite links) visible
+    next to the device links; a run that moved nothing over a link has no bar there.
     """
     links = [c for c in results.columns if c.startswith("bytes_") and c != "bytes_moved"]
     if not links:
         raise SimflError("plot_bytes_by_link: the table has no bytes_<link> columns")
     data = results.set_index(label)[links].fillna(0.0)
-    fig = new_figure(7.0, 4.0)
+    runs = [str(v) for v in data.index]
+    fig = new_figure(max(7.0, 1.1 * len(links) + 2), 4.2)
     ax = fig.add_subplot()
-    bottom = np.zeros(len(data))
-    for k, col in enumerate(links):
-        vals = data[col].to_numpy(dtype=float) / 2**20
-        ax.bar(range(len(data)), vals, bottom=bottom, label=col.removeprefix("bytes_"),
-               color=f"C{k}")
-        bottom += vals
-    for i, total in enumerate(bottom):
-        ax.text(i, total, human_bytes(total * 2**20), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(range(len(data)), [str(v) for v in data.index], rotation=20, ha="right")
-    ax.set_ylabel("bytes moved [MiB]")
-    ax.legend(title="link", fontsize=8)
-    ax.set_title(title or "Bytes moved by link type")
+    width = 0.8 / max(1, len(runs))
+    for k, run in enumerate(runs):
+        vals = data.iloc[k].to_numpy(dtype=float)
+        x = np.arange(len(links)) + (k - (len(runs) - 1) / 2) * width
+        shown = vals > 0
+        ax.bar(x[shown], vals[shown], width=width, label=run, color=f"C{k % 10}")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(links)), [c.removeprefix("bytes_") for c in links], rotation=20,
+                  ha="right")
+    ax.set_ylabel("bytes moved (log scale)")
+    ax.legend(fontsize=8, ncols=min(len(runs), 3))
+    ax.set_title(title or "Bytes moved by link type", fontsize=11)
     return finish_figure(fig, path)
