@@ -12,7 +12,6 @@ Usage: ``python benchmarks/fedavg_throughput.py [--repeats 3] [--json out.json]`
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def main() -> None:
 
         initial = world.model_factory()
         t0 = time.perf_counter()
-        acc, updates = bare_fedavg(shards, test, initial, cfg.rounds, cfg.clients_per_round,
+        acc, _updates = bare_fedavg(shards, test, initial, cfg.rounds, cfg.clients_per_round,
                                    scenario.training.lr, scenario.training.batch_size, rep)
         bare_times.append(time.perf_counter() - t0)
         bare_accs.append(acc)
