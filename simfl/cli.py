@@ -76,6 +76,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plot(args: argparse.Namespace) -> int:
+    import pandas as pd
+    import yaml
+
+    from simfl.runs.directory import write_figures
+
+    run_dir: Path = args.run_dir
+    needed = [run_dir / "trace.parquet", run_dir / "metrics.csv"]
+    missing = [p.name for p in needed if not p.exists()]
+    if missing:
+        raise SimflError(f"{run_dir}: not a run directory (missing {', '.join(missing)}); "
+                         "give a directory written by 'simfl run'")
+    trace = pd.read_parquet(needed[0])
+    metrics = pd.read_csv(needed[1], dtype={"node": str, "metric": str})
+    name = run_dir.name
+    if (run_dir / "scenario.yaml").exists():
+        name = str(yaml.safe_load((run_dir / "scenario.yaml").read_text()).get("name", name))
+    t_range = None
+    if args.t_range:
+        try:
+            lo, hi = (float(v) for v in args.t_range.split(","))
+        except ValueError:
+            raise SimflError(f"--t-range {args.t_range!r}: write START_S,END_S, e.g. "
+                             "0,3600") from None
+        if not hi > lo:
+            raise SimflError(f"--t-range {args.t_range!r}: END_S must be after START_S")
+        t_range = (lo, hi)
+    if args.metric is not None and args.metric not in set(metrics["metric"]):
+        raise SimflError(f"--metric {args.metric!r} is not in this run; it has "
+                         f"{', '.join(sorted(set(metrics['metric'])))}")
+    nodes = args.nodes.split(",") if args.nodes else None
+    paths = write_figures(args.out or run_dir / "figures", trace, metrics, name,
+                          metric=args.metric, nodes=nodes, t_range_s=t_range,
+                          max_nodes=args.max_nodes)
+    for p in paths:
+        print(p)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``simfl`` command."""
     parser = argparse.ArgumentParser(
@@ -96,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_val = sub.add_parser("validate", help="check a scenario file and list every problem")
     _add_scenario_args(p_val)
     p_val.set_defaults(func=_cmd_validate)
+
+    p_plot = sub.add_parser("plot", help="redraw a run directory's figures (zoom, other nodes)")
+    p_plot.add_argument("run_dir", type=Path, help="a directory written by 'simfl run'")
+    p_plot.add_argument("--metric", default=None, help="metric to plot (default: accuracy)")
+    p_plot.add_argument("--nodes", default=None,
+                        help="comma-separated metric nodes, e.g. global,consensus")
+    p_plot.add_argument("--t-range", default=None, metavar="START_S,END_S",
+                        help="zoom the timeline to simulated seconds START_S..END_S")
+    p_plot.add_argument("--max-nodes", type=int, default=40, help="timeline rows at most")
+    p_plot.add_argument("--out", type=Path, default=None,
+                        help="figures directory (default: RUN_DIR/figures)")
+    p_plot.set_defaults(func=_cmd_plot)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from simfl.analysis.figures import plot_metric_vs_time
@@ -40,10 +41,32 @@ def write_run_directory(result: RunResult, run_dir: Path) -> Path:
     with atomic_path(run_dir / "metrics.csv") as tmp:
         result.metrics.to_csv(tmp, index=False)
     if result.scenario.output.figures:
-        figures = run_dir / "figures"
-        metric = "accuracy" if "accuracy" in set(result.metrics["metric"]) else "rmse"
-        plot_metric_vs_time(result.metrics, metric=metric, path=figures / f"{metric}_vs_time.png",
-                            title=f"{result.scenario.name}: test {metric} vs simulated time")
-        plot_node_timeline(result.trace, path=figures / "timeline.png")
+        write_figures(run_dir / "figures", result.trace, result.metrics, result.scenario.name)
     write_json(run_dir / "summary.json", result.summary)
     return run_dir
+
+
+def write_figures(
+    figures_dir: Path,
+    trace: pd.DataFrame,
+    metrics: pd.DataFrame,
+    name: str,
+    *,
+    metric: str | None = None,
+    nodes: list[str] | None = None,
+    t_range_s: tuple[float, float] | None = None,
+    max_nodes: int = 40,
+) -> list[Path]:
+    """Draw a run's figures into ``figures_dir``; return their paths.
+
+    ``<metric>_vs_time.png`` (default: accuracy, else rmse) for ``nodes`` (default: the
+    global model) and ``timeline.png``, optionally zoomed to ``t_range_s``.
+    """
+    if metric is None:
+        metric = "accuracy" if "accuracy" in set(metrics["metric"]) else "rmse"
+    metric_path = figures_dir / f"{metric}_vs_time.png"
+    plot_metric_vs_time(metrics, metric=metric, nodes=nodes, path=metric_path,
+                        title=f"{name}: test {metric} vs simulated time")
+    timeline_path = figures_dir / "timeline.png"
+    plot_node_timeline(trace, path=timeline_path, t_range_s=t_range_s, max_nodes=max_nodes)
+    return [metric_path, timeline_path]
