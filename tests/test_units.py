@@ -125,9 +125,16 @@ def test_annotated_field_error_names_the_field() -> None:
         Link.model_validate({"rate_bps": "10 MB"})
 
 
+def _as_written(kind: str, unit: str) -> str:
+    """Sizes are written with a capital B (a lowercase b means bits and is refused)."""
+    if kind == "size" and unit.endswith("b"):
+        return unit[:-1] + "B"
+    return unit
+
+
 def _unit_cases() -> list[tuple[str, str, float]]:
-    return [(kind, unit, factor) for kind, (units, _example) in _KINDS.items()
-            for unit, factor in units.items()]
+    return [(kind, _as_written(kind, unit), factor)
+            for kind, (units, _example) in _KINDS.items() for unit, factor in units.items()]
 
 
 @pytest.mark.parametrize(("kind", "unit", "factor"), _unit_cases())
@@ -147,3 +154,9 @@ def test_formatted_integer_round_trips_for_every_unit(
     kind: str, unit: str, factor: float, number: int
 ) -> None:
     assert parse_quantity(f"{number}{unit.upper()}", kind) == pytest.approx(number * factor)
+
+
+@pytest.mark.parametrize("text", ["10 Mb", "3 b", "2 kib"])
+def test_a_size_with_a_lowercase_b_is_ambiguous(text: str) -> None:
+    with pytest.raises(ValueError, match="ambiguous: a lowercase 'b' means bits"):
+        parse_quantity(text, "size")

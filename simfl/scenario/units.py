@@ -68,6 +68,10 @@ def parse_quantity(value: object, kind: str) -> float:
     number, unit = float(match.group(1)), match.group(2)
     if unit is None:
         return number
+    if kind == "size" and unit.endswith("b") and unit.lower() not in ("byte", "bytes"):
+        raise ValueError(
+            f"{value!r} is ambiguous: a lowercase 'b' means bits; a size is in bytes, so write "
+            f"{number:g} {unit[:-1]}B (e.g. '4 MB' or '1 MiB')")
     factor = units.get(unit.lower())
     if factor is not None:
         return number * factor
