@@ -103,7 +103,7 @@ def _describe(
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         if model_cls is None:
-            return "unknown key; remove it (see the scenario reference in the README)"
+            return "unknown key; remove it (every key is listed in docs/scenario_reference.md)"
         fields = sorted(model_cls.model_fields)
         close = difflib.get_close_matches(str(error["loc"][-1]), fields, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]!r}? " if close else ""
