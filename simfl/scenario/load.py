@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from simfl.errors import ScenarioError
 from simfl.scenario.problems import scenario_problems, type_slips
+from simfl.scenario.rules import cross_key_problems
 from simfl.scenario.schema import Scenario
 from simfl.scenario.source import (
     ScenarioSource,
@@ -65,7 +66,7 @@ def validate_source(
     data = dict(source.data)
     if seed is not None:
         data["seed"] = seed
-    extra = type_slips(Scenario, data) + (
+    extra = type_slips(Scenario, data) + cross_key_problems(data) + (
         data_path_problems(data, source.relative) if check_files else [])
     try:
         scenario = Scenario.model_validate(data)

@@ -246,6 +246,11 @@ def scenario_problems(
         parent_cls = _model_at(model, path[:-1], source.data) if path else model
         tags = _union_tags(model, path[:-1], source.data) if path else []
         found.append((path, _describe(err, parent_cls, tags, _written(source.data, path))))
+    slip_messages = {message for _, message in slips or []}
+    # a scenario-wide rule that pydantic reports at the top level is also a slip with a
+    # precise path: keep the precise one
+    found = [(p, m) for p, m in found
+             if p or not set(m.split("; ")) <= slip_messages]
     reported = {path for path, _ in found}
     found.extend(item for item in slips or [] if item[0] not in reported)
     lines: list[tuple[int, str, str]] = []

@@ -13,13 +13,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simfl.scenario.algorithm_configs import (
-    SPACE_ALGORITHM_NAMES,
-    AlgorithmConfig,
-    FedAvgConfig,
-)
+from simfl.scenario import rules
+from simfl.scenario.algorithm_configs import AlgorithmConfig, FedAvgConfig
 from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
+
+
+def _raise(messages: list[str]) -> None:
+    """Raise the rule messages as one pydantic value error (joined by '; ')."""
+    if messages:
+        raise ValueError("; ".join(messages))
 
 
 class Section(BaseModel):
@@ -48,11 +51,7 @@ class DataConfig(Section):
 
     @model_validator(mode="after")
     def _path_when_needed(self) -> DataConfig:
-        if self.dataset in ("mnist", "fashion-mnist", "cifar10") and self.path is None:
-            raise ValueError(
-                f"dataset {self.dataset!r} is read from files: set data.path to the directory "
-                "that holds them (the built-in datasets are 'digits' and 'synthetic')"
-            )
+        _raise(rules.data_path_rule(self.dataset, self.path))
         return self
 
 
@@ -69,10 +68,7 @@ class PartitionConfig(Section):
 
     @model_validator(mode="after")
     def _groups_given(self) -> PartitionConfig:
-        if self.scheme == "groups" and not self.groups:
-            raise ValueError(
-                "scheme 'groups' needs groups: a list of label lists, e.g. [[0, 1], [2, 3]]"
-            )
+        _raise(rules.groups_rule(self.scheme, self.groups))
         return self
 
 
@@ -94,13 +90,16 @@ class TrainingConfig(Section):
     steps: int | None = Field(None, gt=0)
     batch_size: int = Field(32, gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _steps_replace_default_epochs(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("steps") is not None and "epochs" not in data:
+            return {**data, "epochs": None}
+        return data
+
     @model_validator(mode="after")
     def _epochs_xor_steps(self) -> TrainingConfig:
-        if (self.epochs is None) == (self.steps is None):
-            raise ValueError(
-                "set exactly one of training.epochs and training.steps "
-                "(set the other to null)"
-            )
+        _raise(rules.epochs_steps_rule(self.epochs, self.steps))
         return self
 
 
@@ -190,30 +189,12 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _space_matches_algorithm(self) -> Scenario:
-        name = self.algorithm.name
-        if name in SPACE_ALGORITHM_NAMES and self.space is None:
-            raise ValueError(f"algorithm {name!r} runs over satellites: add a space section "
-                             "(constellation, regions), e.g. as in scenarios/fedmeld_demo.yaml")
-        if self.partition.scheme == "region_dirichlet" and self.space is None:
-            raise ValueError("partition.scheme 'region_dirichlet' splits data over space.regions;"
-                             " add a space section or use 'dirichlet'")
-        if self.space is not None:
-            given = [r.devices for r in self.space.regions]
-            if any(g is not None for g in given):
-                if any(g is None for g in given):
-                    raise ValueError("space.regions: give 'devices' for every region or for "
-                                     "none (then devices are split equally)")
-                if sum(g for g in given if g is not None) != self.partition.num_clients:
-                    raise ValueError(f"space.regions: devices add up to "
-                                     f"{sum(g for g in given if g is not None)} but "
-                                     f"partition.num_clients is {self.partition.num_clients}; "
-                                     "make them equal")
-        if self.space is not None and name in SPACE_ALGORITHM_NAMES:
-            duration = getattr(self.algorithm, "duration_s", 0.0)
-            if duration > self.space.horizon_s:
-                raise ValueError(f"algorithm.duration_s ({duration:g} s) is longer than "
-                                 f"space.horizon_s ({self.space.horizon_s:g} s), the span of the "
-                                 "contact plan; raise horizon_s or shorten the run")
+        space = self.space
+        _raise([message for _path, message in rules.space_rule(
+            self.algorithm.name, self.partition.scheme, space is not None,
+            [r.devices for r in space.regions] if space is not None else None,
+            self.partition.num_clients, getattr(self.algorithm, "duration_s", None),
+            space.horizon_s if space is not None else None)])
         return self
 
     @field_validator("epoch")

@@ -11,7 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simfl.scenario import rules
 from simfl.scenario.units import DistanceKm, DurationS, FrequencyHz, RateBps
+
+
+def _raise(messages: list[str]) -> None:
+    if messages:
+        raise ValueError("; ".join(messages))
 
 
 class _Section(BaseModel):
@@ -29,12 +35,7 @@ class WalkerConfig(_Section):
 
     @model_validator(mode="after")
     def _divides(self) -> WalkerConfig:
-        if self.satellites % self.planes:
-            raise ValueError(f"satellites ({self.satellites}) must be a multiple of planes "
-                             f"({self.planes})")
-        if self.phasing >= self.planes:
-            raise ValueError(f"phasing must be in 0..planes-1 (0..{self.planes - 1}), "
-                             f"got {self.phasing}")
+        _raise(rules.walker_rule(self.satellites, self.planes, self.phasing))
         return self
 
 
@@ -48,9 +49,7 @@ class ConstellationConfig(_Section):
 
     @model_validator(mode="after")
     def _one_source(self) -> ConstellationConfig:
-        if (self.tle is None) == (self.walker is None):
-            raise ValueError("give exactly one of constellation.tle (a TLE or OMM file, e.g. "
-                             "orbits/demo_shell_12.tle) and constellation.walker")
+        _raise(rules.constellation_rule(self.tle, self.walker))
         return self
 
 
@@ -124,9 +123,7 @@ class SpaceConfig(_Section):
 
     @model_validator(mode="after")
     def _unique_names(self) -> SpaceConfig:
-        names = [r.name for r in self.regions] + [g.name for g in self.ground_stations]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"region and ground-station names must be unique; repeated: "
-                             f"{', '.join(dupes)}")
+        names: list[object] = [r.name for r in self.regions]
+        names += [g.name for g in self.ground_stations]
+        _raise(rules.unique_names_rule(names))
         return self

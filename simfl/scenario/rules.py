@@ -1,0 +1,160 @@
+"""Rules that span several keys, as pure functions over plain values.
+
+pydantic runs a section's cross-key rule only once every field of that section (and, for
+scenario-wide rules, of every section) is valid, so a file with a wrong type somewhere would
+hide them until a second ``validate``. The schema's validators call these functions, and
+:func:`cross_key_problems` applies them to the raw YAML data beforehand, so that every
+problem is reported at once. Each returns a list of messages (empty when the rule holds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simfl.scenario.algorithm_configs import SPACE_ALGORITHM_NAMES
+from simfl.scenario.source import YamlPath
+from simfl.scenario.units import parse_quantity
+
+FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
+
+
+def data_path_rule(dataset: object, path: object) -> list[str]:
+    """A dataset read from files needs ``data.path``."""
+    if dataset in FILE_DATASETS and path is None:
+        return [f"dataset {dataset!r} is read from files: set data.path to the directory that "
+                "holds them (the built-in datasets are 'digits' and 'synthetic')"]
+    return []
+
+
+def groups_rule(scheme: object, groups: object) -> list[str]:
+    """Scheme ``groups`` needs the groups."""
+    if scheme == "groups" and not groups:
+        return ["scheme 'groups' needs groups: a list of label lists, e.g. [[0, 1], [2, 3]]"]
+    return []
+
+
+def epochs_steps_rule(epochs: object, steps: object) -> list[str]:
+    """Exactly one of ``training.epochs`` and ``training.steps``."""
+    if (epochs is None) == (steps is None):
+        return ["set exactly one of training.epochs and training.steps (set the other to null)"]
+    return []
+
+
+def constellation_rule(tle: object, walker: object) -> list[str]:
+    """Exactly one constellation source."""
+    if (tle is None) == (walker is None):
+        return ["give exactly one of constellation.tle (a TLE or OMM file, e.g. "
+                "orbits/demo_shell_12.tle) and constellation.walker"]
+    return []
+
+
+def walker_rule(satellites: object, planes: object, phasing: object) -> list[str]:
+    """A Walker i:T/P/F pattern needs P | T and 0 <= F < P."""
+    out = []
+    if isinstance(satellites, int) and isinstance(planes, int) and planes > 0:
+        if satellites % planes:
+            out.append(f"satellites ({satellites}) must be a multiple of planes ({planes})")
+        if isinstance(phasing, int) and phasing >= planes:
+            out.append(f"phasing must be in 0..planes-1 (0..{planes - 1}), got {phasing}")
+    return out
+
+
+def unique_names_rule(names: list[object]) -> list[str]:
+    """Region and ground-station names are unique."""
+    dupes = sorted({str(n) for n in names if names.count(n) > 1})
+    if dupes:
+        return [f"region and ground-station names must be unique; repeated: {', '.join(dupes)}"]
+    return []
+
+
+def space_rule(
+    algorithm: object,
+    scheme: object,
+    has_space: bool,
+    devices: list[object] | None,
+    num_clients: object,
+    duration_s: float | None,
+    horizon_s: float | None,
+) -> list[tuple[YamlPath, str]]:
+    """The scenario-wide rules tying the algorithm, the partition and the space section.
+
+    Each message comes with the YAML path it is best reported at.
+    """
+    out: list[tuple[YamlPath, str]] = []
+    if algorithm in SPACE_ALGORITHM_NAMES and not has_space:
+        out.append((("algorithm", "name"), f"algorithm {algorithm!r} runs over satellites: add "
+                    "a space section (constellation, regions), e.g. as in "
+                    "scenarios/fedmeld_demo.yaml"))
+    if scheme == "region_dirichlet" and not has_space:
+        out.append((("partition", "scheme"), "partition.scheme 'region_dirichlet' splits data "
+                    "over space.regions; add a space section or use 'dirichlet'"))
+    if devices and any(d is not None for d in devices):
+        if any(d is None for d in devices):
+            out.append((("space", "regions"), "space.regions: give 'devices' for every region "
+                        "or for none (then devices are split equally)"))
+        elif all(isinstance(d, int) for d in devices) and isinstance(num_clients, int):
+            total = sum(d for d in devices if isinstance(d, int))
+            if total != num_clients:
+                out.append((("space", "regions"), f"space.regions: devices add up to {total} "
+                            f"but partition.num_clients is {num_clients}; make them equal"))
+    if (algorithm in SPACE_ALGORITHM_NAMES and has_space and duration_s is not None
+            and horizon_s is not None and duration_s > horizon_s):
+        out.append((("algorithm", "duration_s"), f"algorithm.duration_s ({duration_s:g} s) is "
+                    f"longer than space.horizon_s ({horizon_s:g} s), the span of the contact "
+                    "plan; raise horizon_s or shorten the run"))
+    return out
+
+
+def _section(data: dict[str, Any], *keys: str) -> dict[str, Any] | None:
+    node: Any = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def _duration(raw: object, default: float) -> float | None:
+    if raw is None:
+        return default
+    try:
+        return parse_quantity(raw, "duration")
+    except ValueError:
+        return None
+
+
+def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
+    """Return ``(path, message)`` for every cross-key rule the raw scenario data breaks.
+
+    Section rules use the section's path, as pydantic does; scenario-wide rules use the key
+    they are about. A problem found both here and by pydantic is reported once.
+    """
+    out: list[tuple[YamlPath, str]] = []
+    if (d := _section(data, "data")) is not None:
+        out += [(("data",), m) for m in data_path_rule(d.get("dataset", "digits"), d.get("path"))]
+    part = _section(data, "partition") or {}
+    if "partition" in data:
+        out += [(("partition",), m)
+                for m in groups_rule(part.get("scheme", "dirichlet"), part.get("groups"))]
+    if (t := _section(data, "training")) is not None:
+        epochs = t.get("epochs", None if t.get("steps") is not None else 1)
+        out += [(("training",), m) for m in epochs_steps_rule(epochs, t.get("steps"))]
+    space = _section(data, "space")
+    if space is not None:
+        if (c := _section(data, "space", "constellation")) is not None:
+            out += [(("space", "constellation"), m)
+                    for m in constellation_rule(c.get("tle"), c.get("walker"))]
+        if (w := _section(data, "space", "constellation", "walker")) is not None:
+            out += [(("space", "constellation", "walker"), m)
+                    for m in walker_rule(w.get("satellites"), w.get("planes"),
+                                         w.get("phasing", 0))]
+        names = [r.get("name") for key in ("regions", "ground_stations")
+                 for r in (space.get(key) or []) if isinstance(r, dict)]
+        out += [(("space",), m) for m in unique_names_rule(names)]
+    algo = _section(data, "algorithm") or {}
+    regions = space.get("regions") if space is not None else None
+    devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
+               if isinstance(regions, list) else None)
+    out += space_rule(
+        algo.get("name", "fedavg"), part.get("scheme", "dirichlet"), space is not None, devices,
+        part.get("num_clients", 100), _duration(algo.get("duration_s"), 12 * 3600.0),
+        _duration(space.get("horizon_s") if space else None, 86400.0))
+    return out
