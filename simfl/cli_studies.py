@@ -104,8 +104,13 @@ def cmd_tune(args: argparse.Namespace) -> int:
         t_max_s = parse_quantity(args.t_max, "duration")
     except ValueError as exc:
         raise SimflError(f"--t-max: {exc}") from None
-    deltas = [int(v) for v in args.deltas.split(",")]
-    alphas = [float(v) for v in args.alphas.split(",")]
+    try:
+        deltas = [int(v) for v in args.deltas.split(",")]
+        alphas = [float(v) for v in args.alphas.split(",")]
+    except ValueError:
+        raise SimflError(f"--deltas {args.deltas!r} / --alphas {args.alphas!r}: write whole "
+                         "numbers and numbers separated by commas, e.g. --deltas 1,2,4 "
+                         "--alphas 0,0.5,1") from None
     result = tune_fedmeld(scenario, t_max_s, deltas=deltas, alphas=alphas, search=args.search,
                           executor=args.executor, workers=args.workers,
                           progress=not args.quiet)

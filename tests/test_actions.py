@@ -217,3 +217,24 @@ def test_wait_until_past_time_is_a_no_op() -> None:
     sim.env.run()
     assert result == [5.0]
     assert len(sim.trace) == 0
+
+
+def test_always_available_node_never_records_a_pause() -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from simfl.engine.actions import compute
+    from simfl.engine.node import Node
+    from simfl.engine.simulation import Simulation
+
+    sim = Simulation(datetime(2026, 1, 1, tzinfo=UTC), 0)
+    node = Node.create(sim.env, "n", "device", 3e9)
+
+    def jobs():  # type: ignore[no-untyped-def]
+        yield sim.env.timeout(123456.789)
+        for flops in (1.0, 7e9, 1e-3):
+            yield from compute(sim, node, flops)
+
+    sim.env.run(until=sim.process(jobs()))
+    infos = [json.loads(e.info) if e.info else {} for e in sim.trace.events()]
+    assert infos and not any("paused_s" in i for i in infos)

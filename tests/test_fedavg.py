@@ -94,3 +94,13 @@ def test_float16_payload_halves_the_bytes(small_fedavg: Scenario) -> None:
         "network": small_fedavg.network.model_copy(update={"payload_dtype": "float16"})})
     full_bytes = simulate(small_fedavg).summary["payload_bytes"]
     assert simulate(half).summary["payload_bytes"] * 2 == full_bytes
+
+
+def test_rounds_completed_counts_aggregations_not_evaluations(small_fedavg: Scenario) -> None:
+    algorithm = small_fedavg.algorithm.model_copy(update={"eval_every_rounds": 4,
+                                                          "deadline_s": None})
+    result = simulate(small_fedavg.model_copy(update={"algorithm": algorithm}))
+    aggregates = (result.trace["kind"] == "aggregate").sum()
+    assert result.summary["rounds_completed"] == aggregates == 6
+    evals = result.metrics[result.metrics["node"] == "global"]["t_s"]
+    assert result.summary["final_metrics_t_s"] == evals.max()

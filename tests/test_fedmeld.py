@@ -143,3 +143,15 @@ def test_alpha_zero_is_isolated(scenario: Scenario, isolated_run: RunResult) -> 
 
     assert len(early(zero)) >= 6
     assert torch.allclose(early(zero), early(isolated_run), atol=1e-9)
+
+
+def test_target_accuracy_stops_a_region_algorithm(scenario: Scenario) -> None:
+    stop = scenario.stop.model_copy(update={"target_accuracy": 0.3})
+    result = simulate(scenario.model_copy(update={"stop": stop}))
+    glob = result.metrics[(result.metrics["node"] == "global")
+                          & (result.metrics["metric"] == "accuracy")]
+    assert result.summary["stop_reason"] == "target_accuracy"
+    assert glob["value"].iloc[-1] >= 0.3 > glob["value"].iloc[-2]
+    assert result.summary["simulated_time_s"] == glob["t_s"].iloc[-1] < 8 * 3600
+    assert result.summary["rounds_completed"] == sum(
+        r.rounds_done for r in result.algorithm.regions.values())

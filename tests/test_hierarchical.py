@@ -53,3 +53,34 @@ def test_too_many_edges_for_clients_is_reported(small_hierarchical: Scenario) ->
     cfg = small_hierarchical.algorithm.model_copy(update={"edges": 20})
     with pytest.raises(ValueError, match="edge with no clients"):
         simulate(small_hierarchical.model_copy(update={"algorithm": cfg}))
+
+
+def test_every_edge_round_shuffles_with_its_own_stream(small_hierarchical: Scenario,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import Counter
+
+    from simfl.engine.simulation import Simulation
+
+    names: Counter[str] = Counter()
+    original = Simulation.fresh_rng
+
+    def logged(self: Simulation, name: str):  # type: ignore[no-untyped-def]
+        if name.startswith("train/"):
+            names[name] += 1
+        return original(self, name)
+
+    monkeypatch.setattr(Simulation, "fresh_rng", logged)
+    simulate(small_hierarchical)
+    assert names and max(names.values()) == 1
+
+
+def test_each_edge_has_its_own_access_medium(small_hierarchical: Scenario) -> None:
+    from simfl.algorithms.hierarchical import HierarchicalFedAvg
+    from simfl.engine.simulation import Simulation
+    from simfl.scenario.world import build_world
+
+    sim = Simulation(small_hierarchical.epoch, small_hierarchical.seed)
+    world = build_world(small_hierarchical, sim, edges=3)
+    algo = HierarchicalFedAvg(sim, world, small_hierarchical.algorithm)
+    media = {id(ch) for pair in algo.edge_channels for ch in pair}
+    assert len(media) == 6

@@ -143,3 +143,32 @@ def test_exchange_delta_is_added_to_a_round_in_progress(
 
 def test_same_seed_gives_the_same_trace(gossip: RunResult, scenario: Scenario) -> None:
     pd.testing.assert_frame_equal(gossip.trace, simulate(scenario).trace)
+
+
+def test_overlapping_exchanges_average_instead_of_swapping() -> None:
+    """Two neighbours exchanging at the same instant must end at their average (not swap)."""
+    import torch
+
+    from simfl.algorithms.parallel_fl import ParallelFL
+    from simfl.engine.simulation import Simulation
+    from simfl.scenario.load import scenario_from_text
+    from simfl.scenario.world import build_world
+    from simfl.studies.variants import with_algorithm
+    from tests.test_fedmeld import SMALL_FEDMELD
+
+    scenario = with_algorithm(scenario_from_text(SMALL_FEDMELD), "parallel_fl")
+    sim = Simulation(scenario.epoch, scenario.seed)
+    world = build_world(scenario, sim)
+    algo = ParallelFL(sim, world, scenario.algorithm)
+    sats = sorted(world.space.elements)[:2] if world.space else []
+    serving = {"a": sats[0], "b": sats[1], "c": None}
+    algo.served_by = lambda region, t: serving[region.name]  # type: ignore[method-assign]
+    algo.isl_visible = lambda a, b, t: True  # type: ignore[method-assign]
+    a, b = algo.regions["a"], algo.regions["b"]
+    a.model, b.model = torch.zeros(world.num_parameters), torch.ones(world.num_parameters)
+    a.num_samples = b.num_samples = 100
+    sim.process(algo.exchange_after_round(a, sats[0], 1))
+    sim.process(algo.exchange_after_round(b, sats[1], 1))
+    sim.env.run()
+    assert torch.allclose(a.model, torch.full_like(a.model, 0.5))
+    assert torch.allclose(b.model, torch.full_like(b.model, 0.5))

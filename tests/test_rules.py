@@ -59,3 +59,23 @@ def test_raw_pass_tolerates_malformed_sections() -> None:
 def test_steps_alone_replace_the_default_epochs() -> None:
     scenario = scenario_from_text("name: x\ntraining: {steps: 7}\n")
     assert (scenario.training.epochs, scenario.training.steps) == (None, 7)
+
+
+def test_more_edges_than_devices_is_reported_before_running() -> None:
+    with pytest.raises(ScenarioError, match=r"algorithm\.edges: 20 edge servers for 10 devices"):
+        scenario_from_text("name: x\nalgorithm: {name: hierarchical, edges: 20}\n"
+                           "partition: {num_clients: 10}\n")
+
+
+def test_groups_get_every_client_even_when_they_do_not_divide() -> None:
+    from simfl.engine.simulation import Simulation
+    from simfl.scenario.world import build_world
+
+    scenario = scenario_from_text(
+        "name: x\npartition: {scheme: groups, groups: [[0, 1], [2, 3], [4, 5, 6]], "
+        "num_clients: 10}\n")
+    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    assert len(world.clients) == 10
+    with pytest.raises(ScenarioError, match="3 groups for 2 clients"):
+        scenario_from_text("name: x\npartition: {scheme: groups, groups: [[0], [1], [2]], "
+                           "num_clients: 2}\n")

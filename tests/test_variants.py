@@ -30,3 +30,12 @@ def test_with_values_sets_dotted_paths_and_validates(small_fedavg: Scenario) -> 
     assert out.training.lr == 0.5 and out.partition.alpha == 2.0
     with pytest.raises(ScenarioError, match=r"training\.lr"):
         with_values(small_fedavg, {"training.lr": -1})
+
+
+def test_impossible_variants_are_scenario_errors(small_fedavg: Scenario) -> None:
+    with pytest.raises(ScenarioError, match=r"cannot set seed\.x: seed is a value"):
+        with_values(small_fedavg, {"seed.x": 1})
+    with pytest.raises(ScenarioError, match="runs over satellites"):
+        with_algorithm(small_fedavg, "fedmeld")
+    with pytest.raises(ScenarioError, match=r"space\.constellation: Field required"):
+        with_values(small_fedavg, {"space.horizon_s": 1})

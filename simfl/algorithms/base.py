@@ -43,7 +43,7 @@ class LocalTrainer:
         self.model = world.model_factory()
 
     def update(
-        self, client_index: int, start: torch.Tensor, round: int
+        self, client_index: int, start: torch.Tensor, round: int | str
     ) -> tuple[torch.Tensor, int, int]:
         """Return (trained parameters, samples processed, local samples) of one client update.
 
@@ -74,6 +74,8 @@ class Algorithm:
         self.trainer = LocalTrainer(world)
         self.on_evaluate: ProgressFn | None = None
         self.stopped_early = False
+        self.rounds_completed = 0
+        """Rounds aggregated so far (cloud rounds; for region algorithms, region rounds)."""
 
     @classmethod
     def edges_needed(cls, config: Any) -> int:
@@ -84,13 +86,23 @@ class Algorithm:
         """The main process; returns when the algorithm's round budget is spent."""
         raise NotImplementedError
 
-    def evaluate_global(self, parameters: torch.Tensor, round: int, node: str = "global") -> bool:
-        """Record test metrics of ``parameters``; return True if the target accuracy is reached."""
+    def evaluate_global(
+        self, parameters: torch.Tensor, round: int, node: str = "global", *,
+        watched: bool = True,
+    ) -> bool:
+        """Record test metrics of ``parameters``; return True if the target accuracy is reached.
+
+        ``watched=False`` records an auxiliary model (no progress report, no stop check).
+        """
         t = self.sim.now_s
         values = self.world.evaluate(parameters)
         self.sim.metrics.record(t, round, node, values)
         self.sim.trace.record("evaluate", node, t, t, round=round,
                               flops=self.world.eval_flops_per_sample * len(self.world.test_y))
+        return self.observe(round, values) if watched else False
+
+    def observe(self, round: int, values: dict[str, float]) -> bool:
+        """Report progress; return True (and mark the run stopped) at the target accuracy."""
         if self.on_evaluate is not None:
             self.on_evaluate(round, values)
         target = self.world.scenario.stop.target_accuracy
@@ -108,8 +120,12 @@ def client_update_process(
     server: str,
     down: Channel,
     up: Channel,
+    stream_key: str | None = None,
 ) -> Generator[simpy.Event, Any, ClientUpdate | None]:
     """One client's timed update: download, train (real), compute time, upload.
+
+    ``stream_key`` names the client's shuffling stream (default: the round); algorithms with
+    several updates per round give each its own key.
 
     Returns the update as the server receives it, or None if interrupted (a straggler
     dropped at the deadline).
@@ -121,7 +137,8 @@ def client_update_process(
     try:
         yield from down.send(server, client.name, nbytes, round=round)
         start = world.as_sent(parameters)
-        trained, samples_processed, num_samples = algo.trainer.update(client_index, start, round)
+        key = round if stream_key is None else stream_key
+        trained, samples_processed, num_samples = algo.trainer.update(client_index, start, key)
         yield from compute(sim, node, samples_processed * world.train_flops_per_sample,
                            round=round, samples=samples_processed)
         yield from up.send(client.name, server, nbytes, round=round)
@@ -139,6 +156,7 @@ def train_clients(
     down: Channel,
     up: Channel,
     deadline_s: float | None,
+    stream_key: str | None = None,
 ) -> Generator[simpy.Event, Any, list[ClientUpdate]]:
     """Run the clients' updates in parallel; return those received (by the deadline, if any).
 
@@ -147,7 +165,8 @@ def train_clients(
     """
     sim = algo.sim
     procs = [
-        sim.process(client_update_process(algo, i, parameters, round, server, down, up))
+        sim.process(client_update_process(algo, i, parameters, round, server, down, up,
+                                          stream_key))
         for i in client_indices
     ]
     everyone = sim.env.all_of(procs)

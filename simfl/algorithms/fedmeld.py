@@ -74,7 +74,7 @@ class FedMeld(RegionFL):
 
     def choose_server(self, region: RegionState, t_s: float) -> Window | None:
         """Prefer a visible SCF satellite that carries a model this region should mix in."""
-        for w in reversed(self.space.schedule.open_windows(region.name, t_s)):
+        for w in reversed(self.usable_windows(region, t_s)):
             if w.satellite in self.scf and self._wants_mix(region, w.satellite):
                 return w
         return super().choose_server(region, t_s)

@@ -18,7 +18,11 @@ import torch
 from simfl.algorithms.aggregate import aggregation_flops, weighted_average
 from simfl.algorithms.base import Algorithm, ClientUpdate, sample_clients, train_clients
 from simfl.engine.actions import compute
+from simfl.engine.channel import Channel
+from simfl.engine.simulation import Simulation
+from simfl.network.link import Link
 from simfl.scenario.algorithm_configs import HierarchicalConfig
+from simfl.scenario.world import World
 
 
 def assign_edges(num_clients: int, edges: int, scheme: str) -> list[list[int]]:
@@ -34,6 +38,19 @@ class HierarchicalFedAvg(Algorithm):
 
     name = "hierarchical"
     config: HierarchicalConfig
+
+    def __init__(self, sim: Simulation, world: World, config: HierarchicalConfig) -> None:
+        super().__init__(sim, world, config)
+        # each edge server has its own access medium (its own cell): devices of different
+        # edges never share bandwidth; the link type name stays the same in the trace
+        link = world.scenario.network.device_edge
+        self.edge_channels = [
+            (Channel(sim, "device_edge_down", Link(link.latency_s, link.down_rate_bps,
+                                                   link.sharing)),
+             Channel(sim, "device_edge_up", Link(link.latency_s, link.up_rate_bps,
+                                                 link.sharing)))
+            for _ in range(config.edges)
+        ]
 
     @classmethod
     def edges_needed(cls, config: Any) -> int:
@@ -63,6 +80,7 @@ class HierarchicalFedAvg(Algorithm):
                                      [u.num_samples for u in results])
                 sim.trace.record("aggregate", "cloud", t0, sim.now_s, round=r,
                                  models=len(results))
+                self.rounds_completed = r
             due = r % cfg.eval_every_rounds == 0 or r == cfg.rounds
             if due and self.evaluate_global(w, r):
                 return
@@ -77,14 +95,14 @@ class HierarchicalFedAvg(Algorithm):
         nbytes = world.payload_bytes
         yield from world.channels["edge_cloud_down"].send("cloud", name, nbytes, round=round)
         w = world.as_sent(w_global)
-        down, up = world.channels["device_edge_down"], world.channels["device_edge_up"]
+        down, up = self.edge_channels[edge]
         sampler = sim.rng(f"client_sampling/{name}")
         per_round = cfg.clients_per_edge_round or len(clients)
         received_any = False
         for k in range(cfg.edge_rounds):
             chosen = sample_clients(sampler, clients, per_round)
             updates = yield from train_clients(self, chosen, w, round, name, down, up,
-                                               cfg.deadline_s)
+                                               cfg.deadline_s, stream_key=f"{round}.{k}")
             if not updates:
                 continue
             received_any = True

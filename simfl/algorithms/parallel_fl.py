@@ -68,6 +68,28 @@ class IslRegionFL(RegionFL):
         self.isl_max_range_km = float(isl.max_range_km)
         self.isl = Channel(sim, "isl", Link(isl.latency_s, isl.rate_bps, "dedicated"))
         self._in_round: dict[str, torch.Tensor | None] = {}
+        # one exchange at a time per region, so overlapping exchanges never apply deltas
+        # computed from the same old models twice
+        self.exchange_locks = {name: simpy.Resource(sim.env, capacity=1)
+                               for name in self.regions}
+
+    def lock_regions(
+        self, names: list[str]
+    ) -> Generator[simpy.Event, Any, list[tuple[str, simpy.Resource, Any]]]:
+        """Acquire the exchange locks of ``names`` in name order (no deadlock); return them."""
+        held = []
+        for name in sorted(set(names)):
+            lock = self.exchange_locks[name]
+            request = lock.request()
+            yield request
+            held.append((name, lock, request))
+        return held
+
+    @staticmethod
+    def unlock_regions(held: list[tuple[str, simpy.Resource, Any]]) -> None:
+        """Release locks taken by :meth:`lock_regions`."""
+        for _name, lock, request in held:
+            lock.release(request)
 
     def served_by(self, region: RegionState, t_s: float) -> str | None:
         """Return the satellite serving ``region`` at ``t_s`` (above its mask), or None."""
@@ -137,21 +159,25 @@ class ParallelFL(IslRegionFL):
                 partners.append((other, sat))
         if not partners:
             return
-        mine = world.as_sent(region.model)
-        theirs = [world.as_sent(other.model) for other, _ in partners]
-        swaps = [sim.process(self._swap(region, satellite, other, sat, round))
-                 for other, sat in partners if sat != satellite]
-        if swaps:
-            yield sim.env.all_of(swaps)
-        # region i: own model and everything received
-        models = [mine, *theirs]
-        weights = [region.num_samples, *(o.num_samples for o, _ in partners)]
-        yield from self._average(region, satellite, models, weights, mine, round,
-                                 [o.name for o, _ in partners])
-        for (other, sat), model in zip(partners, theirs, strict=True):
-            yield from self._average(other, sat, [model, mine],
-                                     [other.num_samples, region.num_samples], model, round,
-                                     [region.name])
+        held = yield from self.lock_regions([region.name, *(o.name for o, _ in partners)])
+        try:
+            mine = world.as_sent(region.model)
+            theirs = [world.as_sent(other.model) for other, _ in partners]
+            swaps = [sim.process(self._swap(region, satellite, other, sat, round))
+                     for other, sat in partners if sat != satellite]
+            if swaps:
+                yield sim.env.all_of(swaps)
+            # region i: own model and everything received
+            models = [mine, *theirs]
+            weights = [region.num_samples, *(o.num_samples for o, _ in partners)]
+            yield from self._average(region, satellite, models, weights, mine, round,
+                                     [o.name for o, _ in partners])
+            for (other, sat), model in zip(partners, theirs, strict=True):
+                yield from self._average(other, sat, [model, mine],
+                                         [other.num_samples, region.num_samples], model,
+                                         round, [region.name])
+        finally:
+            self.unlock_regions(held)
 
     def _swap(self, region: RegionState, sat: str, other: RegionState, other_sat: str,
               round: int) -> Generator[simpy.Event, Any, None]:

@@ -95,13 +95,19 @@ class RegionFL(Algorithm):
         current server while it is visible, else the visible one that stays longest, else
         the next to rise)."""
         schedule = self.space.schedule
-        open_now = schedule.open_windows(region.name, t_s)
+        open_now = self.usable_windows(region, t_s)
         for w in open_now:
             if w.satellite == region.server:
                 return w
         if open_now:
             return open_now[-1]
         return schedule.next_window(None, region.name, t_s)
+
+    def usable_windows(self, region: RegionState, t_s: float) -> list[Window]:
+        """Return the windows open over ``region`` at ``t_s`` with at least ``min_window_s``
+        left, ordered by set time."""
+        return [w for w in self.space.schedule.open_windows(region.name, t_s)
+                if w.set_s - t_s >= self.config.min_window_s]
 
     def before_region_round(
         self, region: RegionState, satellite: str, round: int
@@ -124,8 +130,11 @@ class RegionFL(Algorithm):
             self.sim.process(self.region_process(region))
         self.sim.process(self.evaluator())
         self.start_extra_processes()
-        yield self.sim.env.timeout(self.config.duration_s)
-        self.evaluate_regions(self.config.rounds)
+        self._target_reached = self.sim.env.event()
+        yield self.sim.env.any_of([self.sim.env.timeout(self.config.duration_s),
+                                   self._target_reached])
+        if not self._target_reached.triggered:
+            self.evaluate_regions(self.config.rounds)
 
     def start_extra_processes(self) -> None:
         """Start processes a subclass needs besides regions and the evaluator."""
@@ -181,6 +190,7 @@ class RegionFL(Algorithm):
                                         [u.num_samples for u in updates])
         region.rounds_done = round_no
         region.round_end_times_s.append(sim.now_s)
+        self.rounds_completed += 1
         sim.trace.record("aggregate", sat, t0, sim.now_s, round=round_no, region=region.name,
                          models=len(updates), dropped=len(chosen) - len(updates))
         yield from self.after_region_round(region, sat, round_no)
@@ -209,7 +219,10 @@ class RegionFL(Algorithm):
         mean = {k: sum(v[k] for v in per_region.values()) / len(per_region) for k in keys}
         consensus = weighted_average([r.model for r in self.regions.values()],
                                      [r.num_samples for r in self.regions.values()])
-        self.evaluate_global(consensus, tick, node="consensus")
+        self.evaluate_global(consensus, tick, node="consensus", watched=False)
         self.sim.metrics.record(t, tick, "global", mean)
-        if self.on_evaluate is not None:
-            self.on_evaluate(tick, mean)
+        # the target (stop.target_accuracy) applies to the mean, as final_metrics do
+        reached = self.observe(tick, mean)
+        target_event = getattr(self, "_target_reached", None)
+        if reached and target_event is not None and not target_event.triggered:
+            target_event.succeed()

@@ -126,7 +126,8 @@ def ring_allreduce_bytes(payload_bytes: int, n: int) -> np.ndarray:
     i sends chunk ``(i - s) mod n``; allgather step s: chunk ``(i + 1 - s) mod n``. Each node
     sends 2(n-1)/n of the payload in total (within two bytes).
     """
-    chunks = np.array([len(c) for c in np.array_split(np.arange(payload_bytes), n)], dtype=int)
+    base, extra = divmod(int(payload_bytes), n)  # as np.array_split: the first `extra` get +1
+    chunks = np.array([base + 1 if i < extra else base for i in range(n)], dtype=int)
     nodes = np.arange(n)
     steps = [chunks[(nodes - s) % n] for s in range(n - 1)]
     steps += [chunks[(nodes + 1 - s) % n] for s in range(n - 1)]

@@ -38,7 +38,7 @@ def compute(
         extra: dict[str, Any] = {}
         if start > t_request:
             extra["queued_s"] = start - t_request
-        if end - start > busy_s * (1 + 1e-12):
+        if node.availability is not None and end - start > busy_s + 1e-9:
             extra["paused_s"] = end - start - busy_s
         try:
             yield env.timeout(end - start)

@@ -75,7 +75,8 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
     trace = sim.trace.to_frame()
     metrics = sim.metrics.to_frame()
     summary = summarize(scenario, world.num_parameters, world.payload_bytes, trace, metrics,
-                        sim.now_s, time.perf_counter() - wall_start, stop_reason)
+                        sim.now_s, time.perf_counter() - wall_start, stop_reason,
+                        algo.rounds_completed)
     summary["train_flops_per_sample"] = world.train_flops_per_sample
     summary["num_clients"] = len(world.clients)
     return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary,
@@ -91,17 +92,22 @@ def summarize(
     simulated_s: float,
     wall_s: float,
     stop_reason: str,
+    rounds_completed: int,
 ) -> dict[str, Any]:
-    """Return the run summary: final metrics, times, bytes moved, event counts."""
+    """Return the run summary: final metrics, times, bytes moved, event counts.
+
+    ``final_metrics`` are those of the last evaluation, taken at ``final_metrics_t_s`` (a
+    run stopped by ``max_time_s`` may have aggregated rounds since).
+    """
     final: dict[str, float] = {}
-    rounds_done = 0
+    final_t_s: float | None = None
     if len(metrics):
         glob = metrics[metrics["node"] == "global"]
         if len(glob):
             last_t = glob["t_s"].max()
             last = glob[glob["t_s"] == last_t].drop_duplicates("metric", keep="last")
             final = {str(m): float(v) for m, v in zip(last["metric"], last["value"], strict=True)}
-            rounds_done = int(glob["round"].max())
+            final_t_s = float(last_t)
             if "accuracy" in set(glob["metric"]):
                 final["best_accuracy"] = float(glob[glob["metric"] == "accuracy"]["value"].max())
     transfers = trace[trace["kind"] == "transfer"]
@@ -114,8 +120,9 @@ def summarize(
         "algorithm": scenario.algorithm.name,
         "seed": scenario.seed,
         "stop_reason": stop_reason,
-        "rounds_completed": rounds_done,
+        "rounds_completed": int(rounds_completed),
         "final_metrics": final,
+        "final_metrics_t_s": final_t_s,
         "simulated_time_s": float(simulated_s),
         "wall_time_s": float(wall_s),
         "bytes_moved": int(transfers["bytes"].sum()),

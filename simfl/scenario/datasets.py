@@ -111,8 +111,9 @@ def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generato
     if cfg.scheme == "labels_per_client":
         return partition_labels_per_client(labels, cfg.num_clients, cfg.labels_per_client, rng)
     assert cfg.groups is not None
-    per_group = max(1, cfg.num_clients // len(cfg.groups))
-    return partition_groups(labels, cfg.groups, per_group, rng)
+    # every client exists: the remainder of num_clients / groups goes to the first groups
+    return partition_groups(labels, cfg.groups, region_sizes(cfg.num_clients, len(cfg.groups)),
+                            rng)
 
 
 def build_federated_data(

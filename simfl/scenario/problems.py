@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from simfl.scenario.rules import RULE_SEPARATOR
 from simfl.scenario.source import ScenarioSource, YamlPath
 
 
@@ -247,10 +248,9 @@ def scenario_problems(
         tags = _union_tags(model, path[:-1], source.data) if path else []
         found.append((path, _describe(err, parent_cls, tags, _written(source.data, path))))
     slip_messages = {message for _, message in slips or []}
-    # a scenario-wide rule that pydantic reports at the top level is also a slip with a
-    # precise path: keep the precise one
-    found = [(p, m) for p, m in found
-             if p or not set(m.split("; ")) <= slip_messages]
+    # a cross-key rule that pydantic reports at its section (or the top level) is also a
+    # slip with a precise path: keep the precise one
+    found = [(p, m) for p, m in found if not set(m.split(RULE_SEPARATOR)) <= slip_messages]
     reported = {path for path, _ in found}
     found.extend(item for item in slips or [] if item[0] not in reported)
     lines: list[tuple[int, str, str]] = []

@@ -68,10 +68,21 @@ def _field_type(field: Any) -> str:
     return name
 
 
-def _default(field: Any) -> str:
+_REQUIRED = object()
+
+
+def _default_value(field: Any, parent: BaseModel | None, name: str) -> Any:
+    """Return the field's default, as the parent's default instance holds it."""
+    if parent is not None:
+        return getattr(parent, name)
     if field.default is PydanticUndefined and field.default_factory is None:
+        return _REQUIRED
+    return field.default_factory() if field.default is PydanticUndefined else field.default
+
+
+def _format_default(value: Any) -> str:
+    if value is _REQUIRED:
         return "required"
-    value = field.default_factory() if field.default is PydanticUndefined else field.default
     if isinstance(value, BaseModel):
         return "(section defaults)"
     if value is None:
@@ -85,30 +96,30 @@ def _doc(model: type[BaseModel]) -> str:
     return (inspect.getdoc(model) or "").split("\n\n")[0].replace("\n", " ")
 
 
-def _section(model: type[BaseModel], prefix: str, lines: list[str], seen: set[str]) -> None:
+def _section(model: type[BaseModel], prefix: str, lines: list[str], seen: set[str],
+             defaults: BaseModel | None = None) -> None:
+    """Append ``model``'s table; ``defaults`` is the instance its parent uses by default."""
     rows = []
-    nested: list[tuple[str, type[BaseModel]]] = []
+    nested: list[tuple[str, str, type[BaseModel], BaseModel | None]] = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
-        models = _models(field.annotation)
-        rows.append(f"| `{path}` | {_field_type(field)} | {_default(field)} |")
-        for sub in models:
-            nested.append((path, sub))
+        value = _default_value(field, defaults, name)
+        rows.append(f"| `{path}` | {_field_type(field)} | {_format_default(value)} |")
+        for sub in _models(field.annotation):
+            nested.append((name, path, sub, value if isinstance(value, sub) else None))
     lines += [f"### `{prefix.rstrip('.') or '(top level)'}`" + (
         f" ({model.__name__})" if prefix else ""), "", _doc(model), "",
         "| key | type | default |", "|---|---|---|", *rows, ""]
-    for path, sub in nested:
+    for name, path, sub, sub_defaults in nested:
         key = f"{path}:{sub.__name__}"
         if key in seen:
             continue
         seen.add(key)
-        label = f"{path}." if len(_models(model.model_fields[path.rsplit('.', 1)[-1]]
-                                        .annotation)) == 1 else f"{path}.  (name: "
-        if label.endswith("(name: "):
+        label = f"{path}."
+        if len(_models(model.model_fields[name].annotation)) > 1:
             names = typing.get_args(sub.model_fields["name"].annotation)
             label = f"{path}[name={names[0]}]."
-        _section(sub, label, lines, seen)
-
+        _section(sub, label, lines, seen, sub_defaults)
 
 def scenario_reference_markdown() -> str:
     """Return the scenario reference as Markdown (one table per section)."""

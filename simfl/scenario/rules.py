@@ -17,6 +17,9 @@ from simfl.scenario.units import parse_quantity
 
 FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
 
+RULE_SEPARATOR = " | "
+"""Joins several broken rules into one validator message (no rule message contains it)."""
+
 
 def data_path_rule(dataset: object, path: object) -> list[str]:
     """A dataset read from files needs ``data.path``."""
@@ -105,6 +108,24 @@ def space_rule(
     return out
 
 
+def edges_rule(algorithm: object, edges: object, num_clients: object) -> list[str]:
+    """Hierarchical FedAvg needs at least one device per edge server."""
+    if (algorithm == "hierarchical" and isinstance(edges, int) and isinstance(num_clients, int)
+            and edges > num_clients):
+        return [f"{edges} edge servers for {num_clients} devices leaves an edge with no "
+                "devices; use at most partition.num_clients edges"]
+    return []
+
+
+def groups_count_rule(scheme: object, groups: object, num_clients: object) -> list[str]:
+    """Scheme ``groups`` needs at least one client per group."""
+    if (scheme == "groups" and isinstance(groups, list) and groups
+            and isinstance(num_clients, int) and num_clients < len(groups)):
+        return [f"{len(groups)} groups for {num_clients} clients leaves a group with no "
+                "client; use at least one client per group"]
+    return []
+
+
 def _section(data: dict[str, Any], *keys: str) -> dict[str, Any] | None:
     node: Any = data
     for key in keys:
@@ -132,8 +153,10 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
         out += [(("data",), m) for m in data_path_rule(d.get("dataset", "digits"), d.get("path"))]
     part = _section(data, "partition") or {}
     if "partition" in data:
-        out += [(("partition",), m)
-                for m in groups_rule(part.get("scheme", "dirichlet"), part.get("groups"))]
+        scheme, groups = part.get("scheme", "dirichlet"), part.get("groups")
+        out += [(("partition",), m) for m in groups_rule(scheme, groups)]
+        out += [(("partition", "num_clients"), m)
+                for m in groups_count_rule(scheme, groups, part.get("num_clients", 100))]
     if (t := _section(data, "training")) is not None:
         epochs = t.get("epochs", None if t.get("steps") is not None else 1)
         out += [(("training",), m) for m in epochs_steps_rule(epochs, t.get("steps"))]
@@ -150,6 +173,8 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
                  for r in (space.get(key) or []) if isinstance(r, dict)]
         out += [(("space",), m) for m in unique_names_rule(names)]
     algo = _section(data, "algorithm") or {}
+    out += [(("algorithm", "edges"), m) for m in edges_rule(
+        algo.get("name"), algo.get("edges", 4), part.get("num_clients", 100))]
     regions = space.get("regions") if space is not None else None
     devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
                if isinstance(regions, list) else None)

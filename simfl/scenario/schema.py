@@ -20,9 +20,9 @@ from simfl.scenario.units import DurationS, FlopsPerS, RateBps
 
 
 def _raise(messages: list[str]) -> None:
-    """Raise the rule messages as one pydantic value error (joined by '; ')."""
+    """Raise the rule messages as one pydantic value error (joined by RULE_SEPARATOR)."""
     if messages:
-        raise ValueError("; ".join(messages))
+        raise ValueError(rules.RULE_SEPARATOR.join(messages))
 
 
 class Section(BaseModel):
@@ -68,7 +68,8 @@ class PartitionConfig(Section):
 
     @model_validator(mode="after")
     def _groups_given(self) -> PartitionConfig:
-        _raise(rules.groups_rule(self.scheme, self.groups))
+        _raise(rules.groups_rule(self.scheme, self.groups)
+               + rules.groups_count_rule(self.scheme, self.groups, self.num_clients))
         return self
 
 
@@ -194,7 +195,9 @@ class Scenario(Section):
             self.algorithm.name, self.partition.scheme, space is not None,
             [r.devices for r in space.regions] if space is not None else None,
             self.partition.num_clients, getattr(self.algorithm, "duration_s", None),
-            space.horizon_s if space is not None else None)])
+            space.horizon_s if space is not None else None)]
+            + rules.edges_rule(self.algorithm.name, getattr(self.algorithm, "edges", None),
+                               self.partition.num_clients))
         return self
 
     @field_validator("epoch")

@@ -17,7 +17,7 @@ from simfl.scenario.units import DistanceKm, DurationS, FrequencyHz, RateBps
 
 def _raise(messages: list[str]) -> None:
     if messages:
-        raise ValueError("; ".join(messages))
+        raise ValueError(rules.RULE_SEPARATOR.join(messages))
 
 
 class _Section(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from simfl.errors import ScenarioError
 from simfl.scenario.algorithm_configs import ALGORITHM_NAMES, AlgorithmConfig
@@ -37,30 +37,38 @@ def with_algorithm(scenario: Scenario, name: str, **params: Any) -> Scenario:
     kept.update(params)
     try:
         algorithm = _ALGORITHM.validate_python({"name": name, **kept})
-    except Exception as exc:  # pydantic ValidationError: report it as one line per error
-        errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
+    except ValidationError as exc:
         raise ScenarioError([f"algorithm {name}: {'.'.join(map(str, e['loc'][1:]))}: "
-                             f"{e['msg']}" for e in errors] or [str(exc)]) from None
+                             f"{e['msg']}" for e in exc.errors()]) from None
     data = scenario.model_dump()
     data["algorithm"] = algorithm.model_dump()
-    return Scenario.model_validate(data)
+    return _validated(data, f"with algorithm {name!r}")
 
 
 def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """Return ``scenario`` with dotted-path ``values`` set (``{"algorithm.mixing_ratio": 0.3}``)."""
     data = scenario.model_dump()
     for path, value in values.items():
-        node = data
+        node: Any = data
         parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
+        for depth, part in enumerate(parts[:-1]):
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+            if not isinstance(node, dict):
+                raise ScenarioError(f"cannot set {path}: {'.'.join(parts[:depth + 1])} is a "
+                                    f"value ({node!r}), not a section")
         node[parts[-1]] = value
+    return _validated(data, "with " + ", ".join(f"{k}={v!r}" for k, v in values.items()))
+
+
+def _validated(data: dict[str, Any], what: str) -> Scenario:
+    """Validate a modified scenario; problems become one ScenarioError line each."""
     try:
         return Scenario.model_validate(data)
-    except Exception as exc:
-        errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
-        raise ScenarioError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors]
-                            or [str(exc)]) from None
+    except ValidationError as exc:
+        raise ScenarioError([f"{what}: {'.'.join(map(str, e['loc'])) or '(top level)'}: "
+                             f"{e['msg']}" for e in exc.errors()]) from None
 
 
 def _fields_of(name: str) -> set[str]:
