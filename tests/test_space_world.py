@@ -74,3 +74,10 @@ def test_space_algorithm_without_space_section_is_rejected() -> None:
 def test_duration_beyond_the_plan_is_rejected() -> None:
     with pytest.raises(ScenarioError, match=r"longer than space\.horizon_s"):
         scenario_from_text(SMALL_FEDMELD, ["algorithm.duration_s=30h"])
+
+
+def test_a_ground_station_may_not_take_another_node_s_name() -> None:
+    text = SMALL_FEDMELD.replace("{name: gs, ", "{name: cloud, ")
+    scenario = scenario_from_text(text)
+    with pytest.raises(ScenarioError, match="cloud would name two nodes"):
+        build_world(scenario, Simulation(scenario.epoch, scenario.seed))

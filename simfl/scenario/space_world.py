@@ -183,6 +183,12 @@ def build_space_world(
     starts = np.cumsum([0, *sizes])
     region_clients = {r.name: list(range(int(starts[k]), int(starts[k + 1])))
                       for k, r in enumerate(cfg.regions)}
+    clashes = sorted({n for n in [*names, *(g.name for g in cfg.ground_stations)] if n in nodes}
+                     | ({g.name for g in cfg.ground_stations} & set(names)))
+    if clashes:
+        raise ScenarioError(f"space: {', '.join(clashes)} would name two nodes (a satellite, a "
+                            "ground station, a device, an edge server or the cloud); rename the "
+                            "ground station(s)")
     for e in elements:
         nodes[e.name] = Node.create(sim.env, e.name, "satellite", cfg.satellite_flops_per_s)
     for g in cfg.ground_stations:
