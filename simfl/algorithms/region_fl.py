@@ -88,6 +88,7 @@ class RegionFL(Algorithm):
             samples = sum(world.clients[i].num_samples for i in clients)
             self.regions[name] = RegionState(name, clients, w0.clone(), samples)
         self.sampler = {name: sim.rng(f"client_sampling/{name}") for name in self.regions}
+        self._target_reached = sim.env.event()
 
     # -- hooks -------------------------------------------------------------------------
     def choose_server(self, region: RegionState, t_s: float) -> Window | None:
@@ -130,7 +131,6 @@ class RegionFL(Algorithm):
             self.sim.process(self.region_process(region))
         self.sim.process(self.evaluator())
         self.start_extra_processes()
-        self._target_reached = self.sim.env.event()
         yield self.sim.env.any_of([self.sim.env.timeout(self.config.duration_s),
                                    self._target_reached])
         if not self._target_reached.triggered:
@@ -222,7 +222,5 @@ class RegionFL(Algorithm):
         self.evaluate_global(consensus, tick, node="consensus", watched=False)
         self.sim.metrics.record(t, tick, "global", mean)
         # the target (stop.target_accuracy) applies to the mean, as final_metrics do
-        reached = self.observe(tick, mean)
-        target_event = getattr(self, "_target_reached", None)
-        if reached and target_event is not None and not target_event.triggered:
-            target_event.succeed()
+        if self.observe(tick, mean) and not self._target_reached.triggered:
+            self._target_reached.succeed()
