@@ -29,9 +29,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.file, args.override, args.seed)
     algo = scenario.algorithm
-    budget = (f"{algo.duration_s / 3600:g} h simulated" if hasattr(algo, "duration_s")
-              else f"{algo.rounds} rounds")
-    print(f"{args.file}: valid scenario {scenario.name!r} ({algo.name}, {budget}, "
+    print(f"{args.file}: valid scenario {scenario.name!r} ({algo.name}, {algo.budget_text()}, "
           f"{scenario.data.dataset} over {scenario.partition.num_clients} clients, seed "
           f"{scenario.seed})")
     return 0

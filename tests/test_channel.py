@@ -40,7 +40,7 @@ def start_transfers(
 
     def flow(i: int, start_s: float, nbytes: int) -> Generator[simpy.Event, Any, None]:
         yield sim.timeout(start_s)
-        ends[i] = yield from channel.send(f"src-{i}", "dst", nbytes, flow=i)
+        ends[i] = (yield from channel.send(f"src-{i}", "dst", nbytes, flow=i)).t_end_s
 
     for i, (start_s, nbytes) in enumerate(flows):
         sim.process(flow(i, start_s, nbytes))
@@ -231,7 +231,7 @@ def test_shared_interrupted_flow_stops_taking_a_share() -> None:
 
     def sender(name: str) -> Generator[simpy.Event, Any, None]:
         try:
-            ends[name] = yield from channel.send(name, "dst", 10)
+            ends[name] = (yield from channel.send(name, "dst", 10)).t_end_s
         except simpy.Interrupt:
             ends[name] = -1.0
 
@@ -278,7 +278,7 @@ def test_serial_interrupted_queued_transfer_leaves_the_queue() -> None:
     def sender(name: str, start_s: float) -> Generator[simpy.Event, Any, None]:
         yield sim.timeout(start_s)
         try:
-            ends[name] = yield from channel.send(name, "dst", 4)
+            ends[name] = (yield from channel.send(name, "dst", 4)).t_end_s
         except simpy.Interrupt:
             ends[name] = -sim.now_s
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
-from simfl.algorithms.fedmeld import choose_scf_satellites
-from simfl.algorithms.mixing import disagreement
+from simfl.algorithms.space.fedmeld import choose_scf_satellites
+from simfl.algorithms.space.mixing import disagreement
 from simfl.runs.runner import RunResult, simulate
 from simfl.scenario.load import scenario_from_text
 from simfl.scenario.schema import Scenario

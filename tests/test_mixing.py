@@ -7,7 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simfl.algorithms.mixing import disagreement, mix
+from simfl.algorithms.space.mixing import disagreement, mix
 
 
 def test_mix_is_the_convex_combination() -> None:

@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from simfl.algorithms.parallel_fl import ParallelFL, neighbour_indices
+from simfl.algorithms.space.parallel_fl import ParallelFL, ParallelFlConfig, neighbour_indices
 from simfl.engine.simulation import Simulation
 from simfl.runs.runner import RunResult, simulate
-from simfl.scenario.algorithm_configs import ParallelFlConfig
 from simfl.scenario.load import scenario_from_text
 from simfl.scenario.schema import Scenario
 from simfl.scenario.space_world import SpaceWorld
@@ -149,7 +148,7 @@ def test_overlapping_exchanges_average_instead_of_swapping() -> None:
     """Two neighbours exchanging at the same instant must end at their average (not swap)."""
     import torch
 
-    from simfl.algorithms.parallel_fl import ParallelFL
+    from simfl.algorithms.space.parallel_fl import ParallelFL
     from simfl.engine.simulation import Simulation
     from simfl.scenario.load import scenario_from_text
     from simfl.scenario.world import build_world

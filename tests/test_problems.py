@@ -8,9 +8,9 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from simfl.errors import ScenarioError
-from simfl.scenario.algorithm_configs import ALGORITHM_NAMES
 from simfl.scenario.load import validate_source
 from simfl.scenario.problems import format_validation_error, scenario_problems, type_slips
+from simfl.scenario.registry import algorithm_names, scenario_model
 from simfl.scenario.schema import PartitionConfig, Scenario
 from simfl.scenario.source import apply_overrides, parse_yaml
 
@@ -55,16 +55,16 @@ def test_unknown_key_in_an_algorithm_section_lists_that_algorithms_keys() -> Non
 def test_unknown_algorithm_points_at_name_and_lists_every_algorithm() -> None:
     problem = only_problem("name: a\nalgorithm:\n  name: fedsgd\n  rounds: 3\n")
     assert problem.startswith("s.yaml:3: algorithm.name: 'fedsgd' is unknown; choose one of ")
-    assert all(repr(name) in problem for name in ALGORITHM_NAMES)
+    assert all(repr(name) in problem for name in algorithm_names())
 
 
 def test_missing_algorithm_name_lists_every_algorithm() -> None:
     problem = only_problem("name: a\nalgorithm:\n  rounds: 3\n")
     assert problem.startswith(
         "s.yaml:2: algorithm.name: is missing; it says which one to use; choose one of 'fedavg', "
-        "'hierarchical'"
+        "'fedmeld', 'hierarchical'"
     )
-    assert all(repr(name) in problem for name in ALGORITHM_NAMES)
+    assert all(repr(name) in problem for name in algorithm_names())
 
 
 def test_unknown_choice_lists_the_choices() -> None:
@@ -217,14 +217,14 @@ def test_nan_is_reported_once() -> None:
 def test_type_slips_lists_paths_and_messages() -> None:
     data = {"name": "a", "seed": True, "model": {"hidden": [64, math.inf]},
             "output": {"figures": True}}
-    assert type_slips(Scenario, data) == [
+    assert type_slips(scenario_model(), data) == [
         (("seed",), "expected a whole number, got true (a boolean)"),
         (("model", "hidden", 1), "inf is not a finite number; give a finite value"),
     ]
 
 
 def test_type_slips_ignore_unknown_keys() -> None:
-    assert type_slips(Scenario, {"colour": True, "data": {"nope": 1.0}}) == []
+    assert type_slips(scenario_model(), {"colour": True, "data": {"nope": 1.0}}) == []
 
 
 def test_type_slips_inside_a_mapping_of_named_values() -> None:
@@ -237,7 +237,7 @@ def test_type_slips_inside_a_mapping_of_named_values() -> None:
 
 
 def test_boolean_where_a_boolean_is_allowed_is_fine() -> None:
-    assert type_slips(Scenario, {"devices": {"availability": {"random": True}}}) == []
+    assert type_slips(scenario_model(), {"devices": {"availability": {"random": True}}}) == []
 
 
 # --- ordering and locations ---------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_unknown_section_from_override_names_the_override() -> None:
 def test_format_validation_error_matches_scenario_problems() -> None:
     source = parse_yaml("name: a\nseed: x\ntraining:\n  lr: 0\n", file="s.yaml")
     with pytest.raises(ValidationError) as info:
-        Scenario.model_validate(source.data)
+        scenario_model().model_validate(source.data)
     assert format_validation_error(info.value, source, Scenario) == [
         "s.yaml:2: seed: expected a whole number, got 'x'",
         "s.yaml:4: training.lr: 0 is out of range; it must be > 0.0",

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simfl.algorithms.ring_allreduce import in_plane_order, ring_allreduce_bytes, ring_paths
+from simfl.algorithms.space.ring_allreduce import in_plane_order, ring_allreduce_bytes, ring_paths
 from simfl.engine.simulation import Simulation
 from simfl.runs.runner import RunResult, simulate
 from simfl.scenario.load import scenario_from_text

@@ -42,7 +42,7 @@ def test_a_rule_is_reported_once_when_the_rest_is_valid(tmp_path: Path) -> None:
 
 
 def test_space_rules_point_at_their_keys() -> None:
-    found = space_rule("fedmeld", "region_dirichlet", True, [3, None], 10, 7200.0, 3600.0)
+    found = space_rule("fedmeld", True, "region_dirichlet", True, [3, None], 10, 7200.0, 3600.0)
     assert [path for path, _ in found] == [("space", "regions"), ("algorithm", "duration_s")]
 
 

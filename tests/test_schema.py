@@ -10,17 +10,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from simfl.scenario.algorithm_configs import (
-    ALGORITHM_NAMES,
-    AlgorithmConfig,
-    FedAvgConfig,
-    HierarchicalConfig,
-)
+from simfl.algorithms.fedavg import FedAvgConfig
+from simfl.algorithms.hierarchical import HierarchicalConfig
+from simfl.scenario.registry import algorithm_names, scenario_model, validate_scenario
 from simfl.scenario.schema import Scenario
 
 
 def scenario(**sections: Any) -> Scenario:
-    return Scenario.model_validate({"name": "x", **sections})
+    return validate_scenario({"name": "x", **sections})
 
 
 def test_name_alone_is_a_complete_scenario() -> None:
@@ -150,14 +147,15 @@ def test_algorithm_is_chosen_by_name() -> None:
 
 def test_unknown_algorithm_lists_the_names() -> None:
     with pytest.raises(ValidationError, match=r"'fedsgd'.*does not match any of the expected "
-                                              r"tags: 'fedavg', 'hierarchical'"):
+                                              r"tags: 'fedavg', 'fedmeld', 'hierarchical'"):
         scenario(algorithm={"name": "fedsgd"})
 
 
 def test_algorithm_names_match_the_configs() -> None:
-    members = typing.get_args(typing.get_args(AlgorithmConfig)[0])
+    union = scenario_model().model_fields["algorithm"].annotation
+    members = typing.get_args(union)
     tags = [tag for cls in members for tag in typing.get_args(cls.model_fields["name"].annotation)]
-    assert sorted(tags) == sorted(ALGORITHM_NAMES)
+    assert sorted(tags) == sorted(algorithm_names())
     assert {"fedavg", "hierarchical"} <= set(tags)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from simfl.algorithms.space_hfl import global_round_ready, next_station_window
+from simfl.algorithms.space.space_hfl import global_round_ready, next_station_window
 from simfl.engine.contact_schedule import ContactSchedule
 from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError

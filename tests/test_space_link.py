@@ -16,6 +16,7 @@ from simfl.engine.contact_schedule import ContactSchedule, Window
 from simfl.engine.simulation import Simulation
 from simfl.engine.space_link import SpaceLink
 from simfl.engine.trace import TraceEvent
+from simfl.engine.transfer import Delivery
 from simfl.network.link_budget import LinkBudget
 from simfl.orbits.contacts import compute_contacts, slant_range_km
 from simfl.orbits.elements import ElementSet
@@ -50,13 +51,21 @@ def fixed_link(on_window_end: Literal["cut", "continue"] = "continue",
 
 def run_send(link: SpaceLink, start_s: float, nbytes: int, satellite: str = "A",
              site: str = "S") -> float | None:
-    """Send ``nbytes`` from "dev" to ``satellite`` starting at ``start_s``; return the result."""
-    got: list[float | None] = []
+    """Send ``nbytes`` from "dev" to ``satellite`` starting at ``start_s``; return the end time
+    of a delivery, or None if it was not delivered."""
+    delivery = run_delivery(link, start_s, nbytes, satellite, site)
+    return delivery.t_end_s if delivery.delivered else None
+
+
+def run_delivery(link: SpaceLink, start_s: float, nbytes: int, satellite: str = "A",
+                 site: str = "S") -> Delivery:
+    """Send as :func:`run_send` over the link bound to ``satellite`` and ``site``."""
+    got: list[Delivery] = []
 
     def proc() -> Generator[simpy.Event, Any, None]:
         yield link.sim.timeout(start_s)
-        got.append((yield from link.send("dev", satellite, nbytes, satellite=satellite,
-                                         site=site, round=4)))
+        got.append((yield from link.bound(satellite, site).send("dev", satellite, nbytes,
+                                                                 round=4)))
 
     link.sim.process(proc())
     link.sim.env.run()
@@ -140,6 +149,12 @@ def test_cut_drops_the_transfer_at_the_set_time() -> None:
     assert (event.kind, event.node, event.peer) == ("drop", "dev", "A")
     assert (event.t_start_s, event.t_end_s) == (150.0, 200.0)
     assert json.loads(event.info)["reason"] == "window closed"
+
+
+def test_cut_reports_the_bytes_that_got_through() -> None:
+    # 150.5 to 200 at the fixed rate moves 49 500 of the 100 000 bytes before the set
+    delivery = run_delivery(fixed_link("cut"), 150.0, 100_000)
+    assert delivery == Delivery(False, 200.0, 49_500, "window closed")
 
 
 def test_continue_without_a_further_window_drops_at_the_last_set() -> None:

@@ -6,8 +6,10 @@ Each takes and returns float32 tensors of shape (P,) and never touches SimPy or 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 def weighted_average(vectors: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
@@ -18,6 +20,8 @@ def weighted_average(vectors: Sequence[torch.Tensor], weights: Sequence[float]) 
     ValueError
         If there are no vectors, lengths differ, or the weights are not positive in total.
     """
+    import torch
+
     if not vectors:
         raise ValueError("weighted_average needs at least one vector")
     if len(vectors) != len(weights):

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import simpy
-import torch
 
 from simfl.engine.actions import compute
-from simfl.engine.channel import Channel
 from simfl.engine.simulation import Simulation
-from simfl.learning.params import get_flat, set_flat
-from simfl.learning.training import train_local
-from simfl.scenario.world import World
+from simfl.engine.transfer import Transport
+from simfl.scenario.algorithm_section import AlgorithmSection
+
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.scenario.world import World
 
 ProgressFn = Callable[[int, dict[str, float]], None]
 
@@ -50,6 +52,9 @@ class LocalTrainer:
         The shuffling stream is named by client and round, so results do not depend on the
         order in which simultaneous events are processed.
         """
+        from simfl.learning.params import get_flat, set_flat
+        from simfl.learning.training import train_local
+
         client = self.world.clients[client_index]
         set_flat(self.model, start)
         rng = self.world.sim.fresh_rng(f"train/{client.name}/{round}")
@@ -65,7 +70,10 @@ class Algorithm:
     :meth:`evaluate_global` when a global model exists.
     """
 
-    name = "base"
+    name: ClassVar[str] = "base"
+    """The scenario name, set by :func:`~simfl.scenario.registry.register_algorithm`."""
+    config_model: ClassVar[type[AlgorithmSection]]
+    """The pydantic model of this algorithm's ``algorithm:`` section."""
 
     def __init__(self, sim: Simulation, world: World, config: Any) -> None:
         self.sim = sim
@@ -118,8 +126,8 @@ def client_update_process(
     parameters: torch.Tensor,
     round: int,
     server: str,
-    down: Channel,
-    up: Channel,
+    down: Transport,
+    up: Transport,
     stream_key: str | None = None,
 ) -> Generator[simpy.Event, Any, ClientUpdate | None]:
     """One client's timed update: download, train (real), compute time, upload.
@@ -135,13 +143,17 @@ def client_update_process(
     node = world.nodes[client.name]
     nbytes = world.payload_bytes
     try:
-        yield from down.send(server, client.name, nbytes, round=round)
+        got = yield from down.send(server, client.name, nbytes, round=round)
+        if not got.delivered:
+            return None
         start = world.as_sent(parameters)
         key = round if stream_key is None else stream_key
         trained, samples_processed, num_samples = algo.trainer.update(client_index, start, key)
         yield from compute(sim, node, samples_processed * world.train_flops_per_sample,
                            round=round, samples=samples_processed)
-        yield from up.send(client.name, server, nbytes, round=round)
+        sent = yield from up.send(client.name, server, nbytes, round=round)
+        if not sent.delivered:
+            return None
     except simpy.Interrupt:
         return None
     return ClientUpdate(client.name, world.as_sent(trained), num_samples)
@@ -153,8 +165,8 @@ def train_clients(
     parameters: torch.Tensor,
     round: int,
     server: str,
-    down: Channel,
-    up: Channel,
+    down: Transport,
+    up: Transport,
     deadline_s: float | None,
     stream_key: str | None = None,
 ) -> Generator[simpy.Event, Any, list[ClientUpdate]]:

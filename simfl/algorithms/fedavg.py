@@ -9,20 +9,32 @@ deadline, if one is set) weighted by local sample counts.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Literal
 
 import simpy
+from pydantic import Field
 
 from simfl.algorithms.aggregate import aggregation_flops, weighted_average
 from simfl.algorithms.base import Algorithm, sample_clients, train_clients
 from simfl.engine.actions import compute
-from simfl.scenario.algorithm_configs import FedAvgConfig
+from simfl.scenario.algorithm_section import RoundsSection
+from simfl.scenario.registry import register_algorithm
+from simfl.scenario.units import DurationS
 
 
+class FedAvgConfig(RoundsSection):
+    """FedAvg (McMahan et al., 2017): sampled clients, sample-weighted averaging."""
+
+    name: Literal["fedavg"] = "fedavg"
+    clients_per_round: int = Field(10, gt=0)
+    deadline_s: DurationS | None = Field(None, gt=0)
+
+
+@register_algorithm(default=True)
 class FedAvg(Algorithm):
     """Single-tier FedAvg between devices and the cloud."""
 
-    name = "fedavg"
+    config_model = FedAvgConfig
     config: FedAvgConfig
 
     def run(self) -> Generator[simpy.Event, Any, None]:

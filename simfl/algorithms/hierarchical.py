@@ -10,10 +10,10 @@ samples behind each.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
-import torch
+from pydantic import Field
 
 from simfl.algorithms.aggregate import aggregation_flops, weighted_average
 from simfl.algorithms.base import Algorithm, ClientUpdate, sample_clients, train_clients
@@ -21,8 +21,25 @@ from simfl.engine.actions import compute
 from simfl.engine.channel import Channel
 from simfl.engine.simulation import Simulation
 from simfl.network.link import Link
-from simfl.scenario.algorithm_configs import HierarchicalConfig
-from simfl.scenario.world import World
+from simfl.scenario.algorithm_section import RoundsSection
+from simfl.scenario.registry import register_algorithm
+from simfl.scenario.units import DurationS
+
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.scenario.world import World
+
+
+class HierarchicalConfig(RoundsSection):
+    """Hierarchical FedAvg: devices -> edge servers -> cloud, edge rounds per cloud round."""
+
+    name: Literal["hierarchical"] = "hierarchical"
+    edges: int = Field(4, gt=0)
+    edge_rounds: int = Field(2, gt=0)
+    clients_per_edge_round: int | None = Field(None, gt=0)
+    deadline_s: DurationS | None = Field(None, gt=0)
+    edge_assignment: Literal["contiguous", "round_robin"] = "contiguous"
 
 
 def assign_edges(num_clients: int, edges: int, scheme: str) -> list[list[int]]:
@@ -33,10 +50,11 @@ def assign_edges(num_clients: int, edges: int, scheme: str) -> list[list[int]]:
     return [list(range(bounds[j], bounds[j + 1])) for j in range(edges)]
 
 
+@register_algorithm
 class HierarchicalFedAvg(Algorithm):
     """Devices -> edge servers -> cloud FedAvg."""
 
-    name = "hierarchical"
+    config_model = HierarchicalConfig
     config: HierarchicalConfig
 
     def __init__(self, sim: Simulation, world: World, config: HierarchicalConfig) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import simpy
 
 from simfl.engine.simulation import Simulation
+from simfl.engine.transfer import Delivery
 from simfl.network.link import Link
 
 
@@ -105,8 +106,8 @@ class Channel:
 
     def send(
         self, src: str, dst: str, nbytes: int, *, round: int = -1, **info: Any
-    ) -> Generator[simpy.Event, Any, float]:
-        """Move ``nbytes`` from ``src`` to ``dst``; a SimPy generator returning the end time.
+    ) -> Generator[simpy.Event, Any, Delivery]:
+        """Move ``nbytes`` from ``src`` to ``dst``; a SimPy generator returning the delivery.
 
         The transfer pays the latency, then its bytes through the medium. If interrupted,
         the bytes moved so far are not delivered and the event is recorded as a drop.
@@ -139,4 +140,4 @@ class Channel:
         extra = {"queued_s": queued_s} if queued_s > 0 else {}
         self.sim.trace.record("transfer", src, t_start, t_end, peer=dst, nbytes=nbytes,
                               round=round, link=self.name, **extra, **info)
-        return t_end
+        return Delivery(True, t_end, int(nbytes))

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 METRIC_COLUMNS = ("t_s", "round", "node", "metric", "value")
+METRIC_DTYPES = {"t_s": "float64", "round": "int64", "node": "string", "metric": "string",
+                 "value": "float64"}
+"""The dtype of each metrics column, in memory and when read back from metrics.csv."""
 
 
 class Metrics:
@@ -31,8 +38,7 @@ class Metrics:
 
     def to_frame(self) -> pd.DataFrame:
         """Return all rows as a DataFrame with :data:`METRIC_COLUMNS`."""
+        import pandas as pd
+
         frame = pd.DataFrame(self._rows, columns=list(METRIC_COLUMNS))
-        return frame.astype(
-            {"t_s": "float64", "round": "int64", "node": "string", "metric": "string",
-             "value": "float64"}
-        )
+        return frame.astype(METRIC_DTYPES)

@@ -17,6 +17,7 @@ import simpy
 
 from simfl.engine.contact_schedule import ContactSchedule, Window
 from simfl.engine.simulation import Simulation
+from simfl.engine.transfer import Delivery
 from simfl.network.link_budget import LinkBudget
 from simfl.network.pass_throughput import RateProfile
 
@@ -101,6 +102,10 @@ class SpaceLink:
             self._profiles[key] = prof
         return prof
 
+    def bound(self, satellite: str, site: str) -> PassLink:
+        """Return this link between ``satellite`` and ``site`` as a :class:`Transport`."""
+        return PassLink(self, satellite, site)
+
     def send(
         self,
         src: str,
@@ -111,47 +116,76 @@ class SpaceLink:
         site: str,
         round: int = -1,
         **info: Any,
-    ) -> Generator[simpy.Event, Any, float | None]:
-        """Move ``nbytes`` between ``src`` and ``dst`` over ``satellite``'s pass over ``site``.
+    ) -> Generator[simpy.Event, Any, Delivery]:
+        """Move ``nbytes`` between ``src`` and ``dst`` over ``satellite``'s passes over ``site``.
 
-        Waits for the next window if none is open. Returns the delivery time, or None if
-        the transfer was cut off at a window's end or the contact plan ran out.
+        Waits for the next window if none is open. Returns the delivery; it is not delivered
+        when the transfer was cut off at a window's end or the contact plan ran out (a
+        ``drop`` event is recorded). An interrupt (a deadline) records a ``drop`` and
+        propagates.
         """
         env = self.sim.env
         t_start = float(env.now)
         remaining_bits = 8.0 * float(nbytes)
         windows_used = 0
         latency_left_s = self.latency_s
-        while True:
-            window = self.schedule.next_window(satellite, site, float(env.now))
-            if window is None:
-                self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst,
-                                      round=round, link=self.name, what="transfer",
-                                      reason="no further contact in the plan", **info)
-                return None
-            if window.rise_s > env.now:
-                yield env.timeout(window.rise_s - float(env.now))
-            if latency_left_s > 0:
-                paid_s = min(latency_left_s, max(0.0, window.set_s - float(env.now)))
-                yield env.timeout(paid_s)
-                latency_left_s -= paid_s
-            windows_used += 1
-            now = float(env.now)
-            if latency_left_s <= 0:  # else the window closed during the latency
-                prof = self.profile(window)
-                done = prof.finish_time_s(now, remaining_bits)
-                if done is not None:
-                    yield env.timeout(done - now)
-                    self.sim.trace.record("transfer", src, t_start, done, peer=dst,
-                                          nbytes=nbytes, round=round, link=self.name,
-                                          satellite=satellite, site=site,
-                                          windows=windows_used, **info)
-                    return done
-                remaining_bits -= prof.bits_between(now, window.set_s)
-                yield env.timeout(max(0.0, window.set_s - now))
-            if self.on_window_end == "cut":
-                self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst,
-                                      round=round, link=self.name, what="transfer",
-                                      reason="window closed", satellite=satellite, site=site,
-                                      **info)
-                return None
+        try:
+            while True:
+                window = self.schedule.next_window(satellite, site, float(env.now))
+                if window is None:
+                    self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst,
+                                          round=round, link=self.name, what="transfer",
+                                          reason="no further contact in the plan", **info)
+                    return _undelivered(nbytes, remaining_bits, float(env.now),
+                                        "no further contact in the plan")
+                if window.rise_s > env.now:
+                    yield env.timeout(window.rise_s - float(env.now))
+                if latency_left_s > 0:
+                    paid_s = min(latency_left_s, max(0.0, window.set_s - float(env.now)))
+                    yield env.timeout(paid_s)
+                    latency_left_s -= paid_s
+                windows_used += 1
+                now = float(env.now)
+                if latency_left_s <= 0:  # else the window closed during the latency
+                    prof = self.profile(window)
+                    done = prof.finish_time_s(now, remaining_bits)
+                    if done is not None:
+                        yield env.timeout(done - now)
+                        self.sim.trace.record("transfer", src, t_start, done, peer=dst,
+                                              nbytes=nbytes, round=round, link=self.name,
+                                              satellite=satellite, site=site,
+                                              windows=windows_used, **info)
+                        return Delivery(True, float(done), int(nbytes))
+                    remaining_bits -= prof.bits_between(now, window.set_s)
+                    yield env.timeout(max(0.0, window.set_s - now))
+                if self.on_window_end == "cut":
+                    self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst,
+                                          round=round, link=self.name, what="transfer",
+                                          reason="window closed", satellite=satellite, site=site,
+                                          **info)
+                    return _undelivered(nbytes, remaining_bits, float(env.now), "window closed")
+
+        except simpy.Interrupt:
+            self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst, round=round,
+                                  link=self.name, what="transfer", reason="deadline", **info)
+            raise
+
+def _undelivered(nbytes: int, remaining_bits: float, t_s: float, reason: str) -> Delivery:
+    """Return the outcome of a transfer given up at ``t_s`` with ``remaining_bits`` unsent."""
+    sent = int(max(0.0, min(float(nbytes), float(nbytes) - remaining_bits / 8.0)))
+    return Delivery(False, t_s, sent, reason)
+
+
+class PassLink:
+    """A :class:`SpaceLink` between one satellite and one site: a :class:`Transport`."""
+
+    def __init__(self, link: SpaceLink, satellite: str, site: str) -> None:
+        self.link, self.satellite, self.site = link, satellite, site
+        self.name = link.name
+
+    def send(
+        self, src: str, dst: str, nbytes: int, *, round: int = -1, **info: Any
+    ) -> Generator[simpy.Event, Any, Delivery]:
+        """Move ``nbytes`` over this satellite's passes over this site (see SpaceLink.send)."""
+        return (yield from self.link.send(src, dst, nbytes, satellite=self.satellite,
+                                          site=self.site, round=round, **info))

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 EVENT_KINDS = (
     "compute",  # local training or any modelled computation on a node
@@ -103,6 +105,8 @@ class Trace:
 
     def to_frame(self) -> pd.DataFrame:
         """Return the trace as a DataFrame with :data:`TRACE_COLUMNS`, in recording order."""
+        import pandas as pd
+
         frame = pd.DataFrame(self._rows, columns=list(TRACE_COLUMNS))
         return frame.astype(
             {"kind": "string", "node": "string", "peer": "string", "t_start_s": "float64",

@@ -1,6 +1,3 @@
-"""Running a scenario: simulate in memory, or write a run directory."""
-
-from simfl.runs.directory import write_run_directory
-from simfl.runs.runner import RunResult, simulate
-
-__all__ = ["RunResult", "simulate", "write_run_directory"]
+"""Running a scenario: simulate in memory (runner), write and read run directories (directory),
+and the front door's functions (api). Import the module you need; this package imports
+nothing, so ``simfl.load_scenario`` stays light."""

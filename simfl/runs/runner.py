@@ -15,8 +15,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from simfl.algorithms import ALGORITHMS
 from simfl.engine.simulation import Simulation
+from simfl.scenario.registry import algorithm_spec
 from simfl.scenario.schema import Scenario
 from simfl.scenario.world import build_world
 
@@ -40,12 +40,12 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
     ``stop.max_time_s`` of simulated time has passed, whichever comes first.
     """
     wall_start = time.perf_counter()
-    algo_cls = ALGORITHMS[scenario.algorithm.name]
+    algo_cls: Any = algorithm_spec(scenario.algorithm.name).cls
     sim = Simulation(scenario.epoch, scenario.seed)
     world = build_world(scenario, sim, edges=algo_cls.edges_needed(scenario.algorithm),
                         progress=progress)
     algo = algo_cls(sim, world, scenario.algorithm)
-    bar = tqdm(total=scenario.algorithm.rounds, desc=scenario.name, unit="round",
+    bar = tqdm(total=scenario.algorithm.progress_total(), desc=scenario.name, unit="round",
                disable=not progress, leave=False, dynamic_ncols=True)
     done_rounds = [0]
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from simfl.errors import ScenarioError
 from simfl.scenario.problems import scenario_problems, type_slips
+from simfl.scenario.registry import scenario_model
 from simfl.scenario.rules import cross_key_problems
 from simfl.scenario.schema import Scenario
 from simfl.scenario.source import (
@@ -66,14 +67,15 @@ def validate_source(
     data = dict(source.data)
     if seed is not None:
         data["seed"] = seed
-    extra = type_slips(Scenario, data) + cross_key_problems(data) + (
+    model = scenario_model()
+    extra = type_slips(model, data) + cross_key_problems(data) + (
         data_path_problems(data, source.relative) if check_files else [])
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = model.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(scenario_problems(exc, source, Scenario, extra)) from None
+        raise ScenarioError(scenario_problems(exc, source, model, extra)) from None
     if extra:
-        raise ScenarioError(scenario_problems(None, source, Scenario, extra))
+        raise ScenarioError(scenario_problems(None, source, model, extra))
     return scenario
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from simfl.scenario.schema import Scenario
+from simfl.scenario.registry import scenario_model
 
 
 def _type_name(annotation: Any) -> str:
@@ -132,7 +132,7 @@ def scenario_reference_markdown() -> str:
         "unit: `50 ms`, `5 Mbps`, `2 GFLOPS`, `12 h`, `550 km`, `12 GHz`.",
         "",
     ]
-    _section(Scenario, "", lines, set())
+    _section(scenario_model(), "", lines, set())
     return "\n".join(lines).rstrip() + "\n"
 
 

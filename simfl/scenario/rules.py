@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simfl.scenario.algorithm_configs import SPACE_ALGORITHM_NAMES
+from simfl.scenario.registry import config_of
 from simfl.scenario.source import YamlPath
 from simfl.scenario.units import parse_quantity
 
@@ -72,6 +72,7 @@ def unique_names_rule(names: list[object]) -> list[str]:
 
 def space_rule(
     algorithm: object,
+    needs_space: bool,
     scheme: object,
     has_space: bool,
     devices: list[object] | None,
@@ -84,7 +85,7 @@ def space_rule(
     Each message comes with the YAML path it is best reported at.
     """
     out: list[tuple[YamlPath, str]] = []
-    if algorithm in SPACE_ALGORITHM_NAMES and not has_space:
+    if needs_space and not has_space:
         out.append((("algorithm", "name"), f"algorithm {algorithm!r} runs over satellites: add "
                     "a space section (constellation, regions), e.g. as in "
                     "scenarios/fedmeld_demo.yaml"))
@@ -100,7 +101,7 @@ def space_rule(
             if total != num_clients:
                 out.append((("space", "regions"), f"space.regions: devices add up to {total} "
                             f"but partition.num_clients is {num_clients}; make them equal"))
-    if (algorithm in SPACE_ALGORITHM_NAMES and has_space and duration_s is not None
+    if (needs_space and has_space and duration_s is not None
             and horizon_s is not None and duration_s > horizon_s):
         out.append((("algorithm", "duration_s"), f"algorithm.duration_s ({duration_s:g} s) is "
                     f"longer than space.horizon_s ({horizon_s:g} s), the span of the contact "
@@ -108,9 +109,9 @@ def space_rule(
     return out
 
 
-def edges_rule(algorithm: object, edges: object, num_clients: object) -> list[str]:
+def edges_rule(edges: object, num_clients: object) -> list[str]:
     """Hierarchical FedAvg needs at least one device per edge server."""
-    if (algorithm == "hierarchical" and isinstance(edges, int) and isinstance(num_clients, int)
+    if (isinstance(edges, int) and isinstance(num_clients, int)
             and edges > num_clients):
         return [f"{edges} edge servers for {num_clients} devices leaves an edge with no "
                 "devices; use at most partition.num_clients edges"]
@@ -173,13 +174,17 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
                  for r in (space.get(key) or []) if isinstance(r, dict)]
         out += [(("space",), m) for m in unique_names_rule(names)]
     algo = _section(data, "algorithm") or {}
-    out += [(("algorithm", "edges"), m) for m in edges_rule(
-        algo.get("name"), algo.get("edges", 4), part.get("num_clients", 100))]
+    config = config_of(algo.get("name", "fedavg"))
+    if config is not None and "edges" in config.model_fields:
+        out += [(("algorithm", "edges"), m) for m in edges_rule(
+            algo.get("edges", 4), part.get("num_clients", 100))]
     regions = space.get("regions") if space is not None else None
     devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
                if isinstance(regions, list) else None)
+    needs_space = config is not None and config.needs_space
     out += space_rule(
-        algo.get("name", "fedavg"), part.get("scheme", "dirichlet"), space is not None, devices,
-        part.get("num_clients", 100), _duration(algo.get("duration_s"), 12 * 3600.0),
+        algo.get("name", "fedavg"), needs_space, part.get("scheme", "dirichlet"),
+        space is not None, devices, part.get("num_clients", 100),
+        _duration(algo.get("duration_s"), 12 * 3600.0),
         _duration(space.get("horizon_s") if space else None, 86400.0))
     return out

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simfl.scenario import rules
-from simfl.scenario.algorithm_configs import AlgorithmConfig, FedAvgConfig
+from simfl.scenario.algorithm_section import AlgorithmSection
 from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
 
@@ -170,7 +170,12 @@ class OutputConfig(Section):
 
 
 class Scenario(Section):
-    """A complete, validated scenario."""
+    """A complete, validated scenario.
+
+    ``algorithm`` is one of the registered algorithms' configs: validate scenarios with
+    :func:`simfl.scenario.registry.validate_scenario` (or :func:`simfl.load_scenario`), whose
+    model is this class with the union of every registered config.
+    """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     seed: int = 0
@@ -183,7 +188,7 @@ class Scenario(Section):
     devices: DevicesConfig = DevicesConfig()
     servers: ServersConfig = ServersConfig()
     network: NetworkConfig = NetworkConfig()
-    algorithm: AlgorithmConfig = FedAvgConfig(name="fedavg")
+    algorithm: AlgorithmSection
     space: SpaceConfig | None = None
     stop: StopConfig = StopConfig()
     output: OutputConfig = OutputConfig()
@@ -192,13 +197,18 @@ class Scenario(Section):
     def _space_matches_algorithm(self) -> Scenario:
         space = self.space
         _raise([message for _path, message in rules.space_rule(
-            self.algorithm.name, self.partition.scheme, space is not None,
+            self.algorithm.name, self.algorithm.needs_space, self.partition.scheme,
+            space is not None,
             [r.devices for r in space.regions] if space is not None else None,
             self.partition.num_clients, getattr(self.algorithm, "duration_s", None),
             space.horizon_s if space is not None else None)]
-            + rules.edges_rule(self.algorithm.name, getattr(self.algorithm, "edges", None),
+            + rules.edges_rule(getattr(self.algorithm, "edges", None),
                                self.partition.num_clients))
         return self
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        """Pickle as the resolved data, validated again against the registry on loading."""
+        return _rebuild, (self.model_dump(mode="json"),)
 
     @field_validator("epoch")
     @classmethod
@@ -209,3 +219,9 @@ class Scenario(Section):
                 "e.g. 2026-02-24T12:00:00Z"
             )
         return value.astimezone(UTC)
+
+
+def _rebuild(data: dict[str, Any]) -> Scenario:
+    from simfl.scenario.registry import validate_scenario
+
+    return validate_scenario(data)

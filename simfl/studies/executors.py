@@ -32,9 +32,9 @@ class JobResult:
 def run_job(label: str, scenario_data: dict[str, Any]) -> JobResult:
     """Validate and simulate one scenario; the unit of work of every executor."""
     from simfl.runs.runner import simulate
-    from simfl.scenario.schema import Scenario
+    from simfl.scenario.registry import validate_scenario
 
-    result = simulate(Scenario.model_validate(scenario_data))
+    result = simulate(validate_scenario(scenario_data))
     return JobResult(label, result.summary, result.metrics)
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from simfl.errors import ScenarioError
-from simfl.scenario.algorithm_configs import ALGORITHM_NAMES, AlgorithmConfig
+from simfl.scenario.registry import algorithm_spec, validate_scenario
 from simfl.scenario.schema import Scenario
-
-_ALGORITHM = TypeAdapter(AlgorithmConfig)
 
 
 def with_algorithm(scenario: Scenario, name: str, **params: Any) -> Scenario:
@@ -28,17 +26,14 @@ def with_algorithm(scenario: Scenario, name: str, **params: Any) -> Scenario:
     ScenarioError
         If ``name`` is unknown or a parameter is invalid for that algorithm.
     """
-    if name not in ALGORITHM_NAMES:
-        raise ScenarioError(f"algorithm {name!r} is unknown; choose one of "
-                            f"{', '.join(ALGORITHM_NAMES)}")
+    config = algorithm_spec(name).config
     current = scenario.algorithm.model_dump()
-    candidate_fields = _fields_of(name)
-    kept = {k: v for k, v in current.items() if k in candidate_fields and k != "name"}
+    kept = {k: v for k, v in current.items() if k in config.model_fields and k != "name"}
     kept.update(params)
     try:
-        algorithm = _ALGORITHM.validate_python({"name": name, **kept})
+        algorithm = config.model_validate({"name": name, **kept})
     except ValidationError as exc:
-        raise ScenarioError([f"algorithm {name}: {'.'.join(map(str, e['loc'][1:]))}: "
+        raise ScenarioError([f"algorithm {name}: {'.'.join(map(str, e['loc']))}: "
                              f"{e['msg']}" for e in exc.errors()]) from None
     data = scenario.model_dump()
     data["algorithm"] = algorithm.model_dump()
@@ -65,17 +60,8 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 def _validated(data: dict[str, Any], what: str) -> Scenario:
     """Validate a modified scenario; problems become one ScenarioError line each."""
     try:
-        return Scenario.model_validate(data)
+        return validate_scenario(data)
     except ValidationError as exc:
         raise ScenarioError([f"{what}: {'.'.join(map(str, e['loc'])) or '(top level)'}: "
                              f"{e['msg']}" for e in exc.errors()]) from None
 
-
-def _fields_of(name: str) -> set[str]:
-    import typing
-
-    union = typing.get_args(typing.get_args(AlgorithmConfig)[0])
-    for cls in union:
-        if name in typing.get_args(cls.model_fields["name"].annotation):
-            return set(cls.model_fields)
-    return set()

@@ -3,9 +3,9 @@
 FedMeld compares with Ring-Allreduce (the bandwidth-optimal allreduce of Patarasuk and
 Yuan, used in decentralized FL): the satellites serving the regions, in one orbital plane,
 average the region models over ISLs. What simfl does, on the same world and clock as
-:class:`~simfl.algorithms.fedmeld.FedMeld`:
+:class:`~simfl.algorithms.space.fedmeld.FedMeld`:
 
-- Regions run :class:`~simfl.algorithms.region_fl.RegionFL` rounds during passes.
+- Regions run :class:`~simfl.algorithms.space.region_fl.RegionFL` rounds during passes.
 - When every region has completed a new round since the last allreduce, an allreduce is
   attempted at that round's end, and again at every later region round's end until one
   succeeds. It succeeds when, at that instant, every region is being served (its satellite
@@ -21,7 +21,7 @@ average the region models over ISLs. What simfl does, on the same world and cloc
   2(N-1)/N of a model. Each transfer is in the trace (``isl`` link, ``what="allreduce"``).
   Regions served by one satellite are combined on it first; N = 1 needs no transfer.
 - Every region model becomes the sample-weighted average of the region models as they were
-  when the allreduce started (applied as a delta, see :mod:`simfl.algorithms.parallel_fl`).
+  when the allreduce started (applied as a delta, see :mod:`simfl.algorithms.space.parallel_fl`).
   One ``aggregate`` event per allreduce (``what="allreduce"``) on the ring's first satellite,
   with the satellites, plane, relay hops and failed attempts since the last allreduce.
 - The counts of allreduces and failed attempts are recorded as metrics of node
@@ -37,19 +37,21 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import simpy
 
 from simfl.algorithms.aggregate import weighted_average
-from simfl.algorithms.parallel_fl import IslRegionFL
-from simfl.algorithms.region_fl import RegionState
+from simfl.algorithms.space.parallel_fl import IslRegionFL
+from simfl.algorithms.space.region_fl import RegionFlConfig, RegionState
 from simfl.engine.actions import compute
 from simfl.engine.simulation import Simulation
-from simfl.orbits.propagate import propagate_ecef
-from simfl.scenario.algorithm_configs import RingAllreduceConfig
-from simfl.scenario.world import World
+from simfl.scenario.registry import register_algorithm
+
+if TYPE_CHECKING:
+
+    from simfl.scenario.world import World
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,17 @@ def ring_reduce_flops(num_parameters: int, local_models: int, ring_size: int) ->
     return 2.0 * float(num_parameters) * local_models + received
 
 
+class RingAllreduceConfig(RegionFlConfig):
+    """Ring-Allreduce over inter-satellite links between the satellites serving the regions."""
+
+    name: Literal["ring_allreduce"] = "ring_allreduce"
+
+
+@register_algorithm
 class RingAllreduce(IslRegionFL):
     """Region FL with ring allreduces over ISLs when one plane serves every region."""
 
-    name = "ring_allreduce"
+    config_model = RingAllreduceConfig
     config: RingAllreduceConfig
 
     def __init__(self, sim: Simulation, world: World, config: RingAllreduceConfig) -> None:
@@ -168,6 +177,8 @@ class RingAllreduce(IslRegionFL):
             return None
         plane = planes.pop()
         names = sorted(s for s, p in self.space.plane_of.items() if p == plane)
+        from simfl.orbits.propagate import propagate_ecef
+
         states = propagate_ecef([self.space.elements[s] for s in names], self.space.epoch_utc,
                                 np.array([t_s]))
         members = [names[k] for k in in_plane_order(states.r_km[:, 0], states.v_kms[:, 0])]

@@ -14,18 +14,46 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
-import torch
+from pydantic import BaseModel, ConfigDict, Field
 
-from simfl.algorithms.mixing import mix
-from simfl.algorithms.region_fl import RegionFL, RegionState
+from simfl.algorithms.space.mixing import mix
+from simfl.algorithms.space.region_fl import RegionFL, RegionFlConfig, RegionState
 from simfl.engine.actions import compute
 from simfl.engine.contact_schedule import Window
 from simfl.engine.simulation import Simulation
-from simfl.scenario.algorithm_configs import FedMeldConfig, IsolatedConfig
-from simfl.scenario.world import World
+from simfl.scenario.registry import register_algorithm
+
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.scenario.world import World
+
+
+class ScfConfig(BaseModel):
+    """How store-carry-forward satellites are chosen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_plane: int = Field(1, gt=0)
+    max_count: int | None = Field(None, gt=0)
+
+
+class FedMeldConfig(RegionFlConfig):
+    """FedMeld (arXiv 2412.17231): store-carry-forward satellites mix region models."""
+
+    name: Literal["fedmeld"] = "fedmeld"
+    mixing_ratio: float = Field(0.5, ge=0, le=1)
+    round_interval: int = Field(1, gt=0)
+    scf: ScfConfig = ScfConfig()
+
+
+class IsolatedConfig(RegionFlConfig):
+    """Isolated regions: per-region FL through serving satellites, no mixing at all."""
+
+    name: Literal["isolated"] = "isolated"
 
 
 @dataclass(frozen=True)
@@ -52,10 +80,11 @@ def choose_scf_satellites(plane_of: dict[str, int], per_plane: int,
     return chosen[:max_count] if max_count is not None else chosen
 
 
+@register_algorithm
 class FedMeld(RegionFL):
     """Region FL with store-carry-forward mixing by SCF satellites."""
 
-    name = "fedmeld"
+    config_model = FedMeldConfig
     config: FedMeldConfig
 
     def __init__(self, sim: Simulation, world: World, config: FedMeldConfig) -> None:
@@ -109,8 +138,9 @@ class FedMeld(RegionFL):
         yield  # pragma: no cover
 
 
+@register_algorithm
 class IsolatedRegions(RegionFL):
     """The lower bound: region FL through serving satellites, no mixing of any kind."""
 
-    name = "isolated"
+    config_model = IsolatedConfig
     config: IsolatedConfig

@@ -3,9 +3,9 @@
 FedMeld (arXiv 2412.17231) compares with "Parallel FL": per-region FL whose parameter
 servers average their models with neighbouring servers every round (decentralized
 gossip, as in multi-server / parallel FL). What simfl does, on the same world and clock as
-:class:`~simfl.algorithms.fedmeld.FedMeld`:
+:class:`~simfl.algorithms.space.fedmeld.FedMeld`:
 
-- Regions run :class:`~simfl.algorithms.region_fl.RegionFL` rounds during passes.
+- Regions run :class:`~simfl.algorithms.space.region_fl.RegionFL` rounds during passes.
 - After each round of region i, its serving satellite exchanges models with the serving
   satellites of the ``neighbours`` regions on each side of i (region order in the scenario,
   wrapping), if that region is being served right now (its satellite above its mask) and
@@ -27,19 +27,23 @@ so neither the exchange nor the round is lost.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
-import torch
+from pydantic import Field
 
 from simfl.algorithms.aggregate import aggregation_flops, weighted_average
-from simfl.algorithms.region_fl import RegionFL, RegionState
+from simfl.algorithms.space.region_fl import RegionFL, RegionFlConfig, RegionState
 from simfl.engine.actions import compute
 from simfl.engine.channel import Channel
 from simfl.engine.simulation import Simulation
 from simfl.network.link import Link
-from simfl.scenario.algorithm_configs import ParallelFlConfig
-from simfl.scenario.world import World
+from simfl.scenario.registry import register_algorithm
+
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.scenario.world import World
 
 
 def neighbour_indices(count: int, index: int, neighbours: int) -> list[int]:
@@ -51,6 +55,13 @@ def neighbour_indices(count: int, index: int, neighbours: int) -> list[int]:
             if j != index and j not in out:
                 out.append(j)
     return out
+
+
+class ParallelFlConfig(RegionFlConfig):
+    """Parallel FL: serving satellites gossip region models with neighbours over ISLs."""
+
+    name: Literal["parallel_fl"] = "parallel_fl"
+    neighbours: int = Field(1, gt=0)
 
 
 class IslRegionFL(RegionFL):
@@ -134,10 +145,11 @@ class IslRegionFL(RegionFL):
         yield  # pragma: no cover
 
 
+@register_algorithm
 class ParallelFL(IslRegionFL):
     """Region FL with gossip between neighbouring regions' serving satellites over ISLs."""
 
-    name = "parallel_fl"
+    config_model = ParallelFlConfig
     config: ParallelFlConfig
 
     def __init__(self, sim: Simulation, world: World, config: ParallelFlConfig) -> None:

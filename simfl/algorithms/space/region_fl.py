@@ -14,21 +14,53 @@ models (node ``consensus``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import simpy
-import torch
+from pydantic import Field
 
 from simfl.algorithms.aggregate import aggregation_flops, weighted_average
 from simfl.algorithms.base import Algorithm, sample_clients, train_clients
 from simfl.engine.actions import compute
 from simfl.engine.contact_schedule import Window
 from simfl.engine.simulation import Simulation
-from simfl.engine.space_link import SpaceLink
-from simfl.scenario.space_world import SpaceWorld
-from simfl.scenario.world import World
+from simfl.scenario.algorithm_section import AlgorithmSection
+from simfl.scenario.units import DurationS
+
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.scenario.space_world import SpaceWorld
+    from simfl.scenario.world import World
+
+
+class RegionFlConfig(AlgorithmSection):
+    """Settings the region algorithms share: a simulated-time budget and evaluation period."""
+
+    needs_space: ClassVar[bool] = True
+    personalized: ClassVar[bool] = True
+    global_model: ClassVar[bool] = False
+
+    duration_s: DurationS = Field(12 * 3600.0, gt=0)
+    eval_every_s: DurationS = Field(1800.0, gt=0)
+    clients_per_round: int | None = Field(None, gt=0)
+    min_window_s: DurationS = Field(0.0, ge=0)
+
+    @property
+    def rounds(self) -> int:
+        """Return the number of evaluation ticks (the progress bar's length)."""
+        return max(1, math.ceil(self.duration_s / self.eval_every_s))
+
+    def progress_total(self) -> int:
+        """Return the number of evaluation ticks."""
+        return self.rounds
+
+    def budget_text(self) -> str:
+        """Return the simulated-time budget in hours."""
+        return f"{self.duration_s / 3600:g} h simulated"
 
 
 @dataclass
@@ -49,32 +81,8 @@ class RegionState:
         return sum(1 for t in self.round_end_times_s if t > t_s)
 
 
-class BoundSpaceLink:
-    """A :class:`SpaceLink` bound to one satellite and site, with a Channel-like ``send``."""
-
-    def __init__(self, sim: Simulation, link: SpaceLink, satellite: str, site: str) -> None:
-        self.sim, self.link, self.satellite, self.site = sim, link, satellite, site
-
-    def send(self, src: str, dst: str, nbytes: int, *, round: int = -1,
-             **info: Any) -> Generator[simpy.Event, Any, float | None]:
-        """Send over the bound pass; an interrupt records a drop and propagates."""
-        t0 = self.sim.now_s
-        try:
-            done = yield from self.link.send(src, dst, nbytes, satellite=self.satellite,
-                                             site=self.site, round=round, **info)
-        except simpy.Interrupt:
-            self.sim.trace.record("drop", src, t0, self.sim.now_s, peer=dst, round=round,
-                                  link=self.link.name, what="transfer", reason="deadline")
-            raise
-        if done is None:
-            raise simpy.Interrupt("transfer cut off")
-        return done
-
-
 class RegionFL(Algorithm):
     """Base of the space-ground algorithms: region rounds during passes, evaluation."""
-
-    name = "region_fl"
 
     def __init__(self, sim: Simulation, world: World, config: Any) -> None:
         super().__init__(sim, world, config)
@@ -172,14 +180,14 @@ class RegionFL(Algorithm):
         round_no = region.rounds_done + 1
         count = self.config.clients_per_round or len(region.clients)
         chosen = sample_clients(self.sampler[region.name], region.clients, count)
-        down = BoundSpaceLink(sim, self.space.region_down, sat, region.name)
-        up = BoundSpaceLink(sim, self.space.region_up, sat, region.name)
+        down = self.space.region_down.bound(sat, region.name)
+        up = self.space.region_up.bound(sat, region.name)
         yield from self.before_region_round(region, sat, round_no)
         deadline = window.set_s - sim.now_s
         if deadline <= 0:
             return False
         updates = yield from train_clients(self, chosen, region.model, round_no, sat,
-                                           down, up, deadline)  # type: ignore[arg-type]
+                                           down, up, deadline)
         if not updates:
             return False
         t0 = sim.now_s

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 def mix(local: torch.Tensor, carried: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -22,5 +25,7 @@ def mix(local: torch.Tensor, carried: torch.Tensor, alpha: float) -> torch.Tenso
 
 def disagreement(models: list[torch.Tensor]) -> float:
     """Return the mean squared distance of the models to their mean (0 when all agree)."""
+    import torch
+
     stacked = torch.stack(models)
     return float(((stacked - stacked.mean(0)) ** 2).sum(1).mean())

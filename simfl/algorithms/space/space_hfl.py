@@ -4,9 +4,9 @@ Hierarchical FL in a space-ground network (the "HFL" of FedMeld's comparisons, a
 Razmi et al.'s ground-station-assisted satellite FL): satellites aggregate their region,
 relay the region model to a ground station, a cloud averages all regions, and the global
 model returns to the regions the same way. What simfl does, on the same world and clock as
-:class:`~simfl.algorithms.fedmeld.FedMeld`:
+:class:`~simfl.algorithms.space.fedmeld.FedMeld`:
 
-- Regions run :class:`~simfl.algorithms.region_fl.RegionFL` rounds during passes.
+- Regions run :class:`~simfl.algorithms.space.region_fl.RegionFL` rounds during passes.
 - After every ``region_rounds_per_global`` rounds of a region, the serving satellite puts a
   copy of the region model in its outbox (a newer model of the same region replaces an
   older one). The satellite waits for its own next pass over *any* ground station (the
@@ -35,19 +35,30 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
-import torch
+from pydantic import Field
 
 from simfl.algorithms.aggregate import aggregation_flops, weighted_average
-from simfl.algorithms.region_fl import RegionFL, RegionState
+from simfl.algorithms.space.region_fl import RegionFL, RegionFlConfig, RegionState
 from simfl.engine.actions import compute
 from simfl.engine.contact_schedule import ContactSchedule, Window
 from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError
-from simfl.scenario.algorithm_configs import SpaceHflConfig
-from simfl.scenario.world import World
+from simfl.scenario.registry import register_algorithm
+
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.scenario.world import World
+
+
+class SpaceHflConfig(RegionFlConfig):
+    """HFL: region models reach a cloud through ground stations during real passes."""
+
+    name: Literal["space_hfl"] = "space_hfl"
+    region_rounds_per_global: int = Field(1, gt=0)
 
 
 @dataclass(frozen=True)
@@ -97,10 +108,11 @@ def global_round_ready(received_rounds: Mapping[str, int], used_rounds: Mapping[
     return all(received_rounds.get(r, -1) > used for r, used in used_rounds.items())
 
 
+@register_algorithm
 class SpaceHFL(RegionFL):
     """Region FL whose regions are averaged by a cloud reached through ground stations."""
 
-    name = "space_hfl"
+    config_model = SpaceHflConfig
     config: SpaceHflConfig
 
     def __init__(self, sim: Simulation, world: World, config: SpaceHflConfig) -> None:
@@ -224,7 +236,7 @@ class SpaceHFL(RegionFL):
             done = yield from self.space.station_down.send(
                 sat, w.site, payload, satellite=sat, site=w.site, round=parcel.region_round,
                 what="relay", region=parcel.region)
-            if done is None:  # cut off at the window's end: try again at the next pass
+            if not done.delivered:  # cut off at the window's end: try again at the next pass
                 box.setdefault(parcel.region, parcel)
                 return True
             sim.process(self.forward_to_cloud(w.site, parcel))
@@ -234,7 +246,7 @@ class SpaceHFL(RegionFL):
             done = yield from self.space.station_up.send(
                 w.site, sat, payload, satellite=sat, site=w.site, round=version,
                 what="global", version=version)
-            if done is not None:
+            if done.delivered:
                 self.sat_version[sat] = max(version, self.sat_version.get(sat, 0))
         return moved
 
