@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simfl.errors import SimflError
 from simfl.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -22,6 +26,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--target", action="append", default=[], metavar="METRIC=V1,V2",
+                   help="time each run to these metric targets, e.g. --target accuracy=0.9 "
+                        "(adds output.metric_targets; draws latency vs final metric)")
 
 
 def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
@@ -33,9 +40,43 @@ def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
 
 def _load(args: argparse.Namespace) -> Scenario:
     from simfl.scenario.load import load_scenario
+    from simfl.studies.variants import with_values
 
-    return load_scenario(args.file, args.override, args.seed)
+    scenario = load_scenario(args.file, args.override, args.seed)
+    targets = dict(parse_target(t) for t in getattr(args, "target", []) or [])
+    if targets:
+        merged: dict[str, list[float]] = {str(k): v for k, v in
+                                          scenario.output.metric_targets.items()}
+        merged.update(targets)
+        scenario = with_values(scenario, {"output.metric_targets": merged})
+    return scenario
 
+
+def parse_target(spec: str) -> tuple[str, list[float]]:
+    """Return ``(metric, values)`` of a ``--target accuracy=0.8,0.9`` option."""
+    metric, sep, raw = spec.partition("=")
+    try:
+        values = [float(v) for v in raw.split(",")] if sep and raw.strip() else []
+    except ValueError:
+        values = []
+    if metric.strip() not in ("accuracy", "rmse", "loss") or not values:
+        raise SimflError(f"--target {spec!r}: write METRIC=V1,V2 with METRIC one of "
+                         "accuracy, rmse, loss, e.g. --target accuracy=0.8,0.9")
+    return metric.strip(), values
+
+
+def _latency_figure(results: pd.DataFrame, label: str, out: Path) -> None:
+    """Draw latency vs final metric for the first target in ``results`` (if any)."""
+    from simfl.analysis.study_figures import plot_latency_vs_metric
+
+    times = [c for c in results.columns
+             if c.startswith("time_to_") and not c.startswith("time_to_personalized_")]
+    if not times:
+        return
+    metric = times[0].removeprefix("time_to_").rsplit("_", 2)[0]
+    if f"final_{metric}" in results.columns:
+        plot_latency_vs_metric(results, times[0], f"final_{metric}", label=label,
+                               path=out / "figures" / "latency_vs_metric.png")
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of overrides and write results.csv, metrics.parquet, figures."""
@@ -59,6 +100,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         plot_surface(results, keys[0], keys[1], f"final_{metric}",
                      path=out / "figures" / "surface.png",
                      title=f"{scenario.name}: final {metric}")
+    _latency_figure(results, "run", out)
     write_sweep(out, results, metrics, {"scenario": scenario.name, "axes": axes,
                                         "runs": len(results)})
     shown = [c for c in results.columns if not c.startswith("bytes_") or c == "bytes_moved"]
@@ -85,6 +127,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png",
                          title=f"{scenario.name}: {metric} of the methods vs simulated time")
     plot_bytes_by_link(results, label="algorithm", path=out / "figures" / "bytes_by_link.png")
+    _latency_figure(results, "algorithm", out)
     write_sweep(out, results, metrics, {"scenario": scenario.name, "algorithms": names})
     shown = [c for c in results.columns if c != "run"]
     print(results[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))

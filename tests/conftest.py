@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
 from simfl.scenario.load import scenario_from_text
@@ -29,9 +32,50 @@ seed: 5
 partition: {num_clients: 12, scheme: dirichlet, alpha: 0.5}
 model: {kind: mlp, hidden: [16]}
 training: {lr: 0.1, epochs: 1, batch_size: 16}
-algorithm: {name: hierarchical, rounds: 3, edges: 3, edge_rounds: 2, clients_per_edge_round: 2}
+groups: {count: 3}
+algorithm: {name: hierarchical, rounds: 3, edge_rounds: 2, clients_per_edge_round: 2}
 output: {figures: false}
 """
+
+
+SMALL_SPACE = """
+name: small_space
+seed: 0
+partition: {num_clients: 6, scheme: region_dirichlet, alpha: 0.5}
+model: {kind: mlp, hidden: [16]}
+training: {lr: 0.1, epochs: 1, batch_size: 32}
+devices: {compute: {distribution: fixed, flops_per_s: 100 kFLOPS}}
+algorithm: {name: fedmeld, duration_s: 1 h, eval_every_s: 30 min}
+space:
+  constellation:
+    walker: {inclination_deg: 53, satellites: 24, planes: 2, phasing: 0, altitude_km: 550}
+  horizon_s: 2 h
+  cache_dir: null
+  regions:
+    - {name: r0, lat_deg: 14.95, lon_deg: 35.9}
+    - {name: r1, lat_deg: 50.73, lon_deg: 86.99}
+  ground_stations:
+    - {name: gs0, lat_deg: 36.66, lon_deg: 162.84}
+output: {figures: false}
+"""
+"""Two regions along the ground track of plane 0 of a 24/2 Walker shell and one ground
+station further along it: satellites serve r0, then r1, then pass gs0."""
+
+
+def tiny_scenario(algorithm: str, **params: Any) -> Scenario:
+    """Return a world of a second or two that runs ``algorithm`` (space algorithms get the
+    small space world, the others the small FedAvg world with its shared settings kept)."""
+    from simfl.scenario.registry import algorithm_spec
+    from simfl.studies.variants import with_algorithm
+
+    base = SMALL_SPACE if algorithm_spec(algorithm).config.needs_space else SMALL_FEDAVG
+    return with_algorithm(scenario_from_text(base), algorithm, **params)
+
+
+def trace_info(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the parsed ``info`` of each trace row (a list: pandas would turn dicts into
+    structs)."""
+    return [json.loads(s) if s else {} for s in frame["info"]]
 
 
 @pytest.fixture

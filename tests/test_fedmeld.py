@@ -63,9 +63,9 @@ def isolated_run(scenario: Scenario) -> RunResult:
     return simulate(with_algorithm(scenario, "isolated"))
 
 
-def _final_global(result: RunResult) -> float:
+def _final_region_mean(result: RunResult) -> float:
     m = result.metrics
-    acc = m[(m["node"] == "global") & (m["metric"] == "accuracy")]
+    acc = m[(m["node"] == "region_mean") & (m["metric"] == "accuracy")]
     return float(acc["value"].iloc[-1])
 
 
@@ -80,7 +80,7 @@ def test_fedmeld_mixes_and_beats_isolated_regions(fedmeld_run: RunResult,
                                                   isolated_run: RunResult) -> None:
     assert fedmeld_run.summary["event_counts"].get("mix", 0) > 0
     assert "mix" not in isolated_run.summary["event_counts"]
-    assert _final_global(fedmeld_run) > _final_global(isolated_run) + 0.05
+    assert _final_region_mean(fedmeld_run) > _final_region_mean(isolated_run) + 0.05
 
 
 def test_no_fedmeld_byte_crosses_a_ground_station(fedmeld_run: RunResult) -> None:
@@ -138,7 +138,7 @@ def test_alpha_zero_is_isolated(scenario: Scenario, isolated_run: RunResult) -> 
 
     def early(run: RunResult) -> torch.Tensor:
         m = run.metrics
-        rows = m[(m["node"] == "global") & (m["t_s"] < three_hours)]
+        rows = m[(m["node"] == "region_mean") & (m["t_s"] < three_hours)]
         return torch.tensor(rows["value"].to_numpy())
 
     assert len(early(zero)) >= 6
@@ -148,7 +148,7 @@ def test_alpha_zero_is_isolated(scenario: Scenario, isolated_run: RunResult) -> 
 def test_target_accuracy_stops_a_region_algorithm(scenario: Scenario) -> None:
     stop = scenario.stop.model_copy(update={"target_accuracy": 0.3})
     result = simulate(scenario.model_copy(update={"stop": stop}))
-    glob = result.metrics[(result.metrics["node"] == "global")
+    glob = result.metrics[(result.metrics["node"] == "region_mean")
                           & (result.metrics["metric"] == "accuracy")]
     assert result.summary["stop_reason"] == "target_accuracy"
     assert glob["value"].iloc[-1] >= 0.3 > glob["value"].iloc[-2]

@@ -6,25 +6,15 @@ import json
 
 import pytest
 
-from simfl.algorithms.hierarchical import assign_edges
+from simfl.learning.grouping import contiguous_groups
 from simfl.runs.runner import simulate
 from simfl.scenario.schema import Scenario
-
-
-def test_contiguous_assignment_covers_every_client_once() -> None:
-    groups = assign_edges(10, 3, "contiguous")
-    assert [len(g) for g in groups] == [3, 4, 3]
-    assert sorted(i for g in groups for i in g) == list(range(10))
-
-
-def test_round_robin_assignment() -> None:
-    assert assign_edges(7, 3, "round_robin") == [[0, 3, 6], [1, 4], [2, 5]]
 
 
 def test_devices_talk_only_to_their_edge_and_edges_to_cloud(small_hierarchical: Scenario) -> None:
     result = simulate(small_hierarchical)
     transfers = result.trace[result.trace["kind"] == "transfer"]
-    groups = assign_edges(12, 3, "contiguous")
+    groups = contiguous_groups(12, 3)
     edge_of = {f"client-{i}": f"edge-{j}" for j, g in enumerate(groups) for i in g}
     for src, dst, info in zip(transfers["node"], transfers["peer"], transfers["info"], strict=True):
         link = json.loads(info)["link"]
@@ -49,12 +39,6 @@ def test_edge_rounds_per_cloud_round(small_hierarchical: Scenario) -> None:
     assert len(up) == 3 * 3
 
 
-def test_too_many_edges_for_clients_is_reported(small_hierarchical: Scenario) -> None:
-    cfg = small_hierarchical.algorithm.model_copy(update={"edges": 20})
-    with pytest.raises(ValueError, match="edge with no clients"):
-        simulate(small_hierarchical.model_copy(update={"algorithm": cfg}))
-
-
 def test_every_edge_round_shuffles_with_its_own_stream(small_hierarchical: Scenario,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from collections import Counter
@@ -75,12 +59,11 @@ def test_every_edge_round_shuffles_with_its_own_stream(small_hierarchical: Scena
 
 
 def test_each_edge_has_its_own_access_medium(small_hierarchical: Scenario) -> None:
-    from simfl.algorithms.hierarchical import HierarchicalFedAvg
     from simfl.engine.simulation import Simulation
     from simfl.scenario.world import build_world
 
     sim = Simulation(small_hierarchical.epoch, small_hierarchical.seed)
-    world = build_world(small_hierarchical, sim, edges=3)
-    algo = HierarchicalFedAvg(sim, world, small_hierarchical.algorithm)
-    media = {id(ch) for pair in algo.edge_channels for ch in pair}
+    world = build_world(small_hierarchical, sim)
+    assert world.groups is not None
+    media = {id(ch) for group in world.groups for ch in (group.down, group.up)}
     assert len(media) == 6

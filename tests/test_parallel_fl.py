@@ -3,9 +3,6 @@ exchange deltas survive rounds in progress."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pandas as pd
 import pytest
 import torch
@@ -17,6 +14,7 @@ from simfl.scenario.load import scenario_from_text
 from simfl.scenario.schema import Scenario
 from simfl.scenario.space_world import SpaceWorld
 from simfl.scenario.world import World, build_world
+from tests.conftest import trace_info
 
 # Four regions along the ground track of one satellite of a 24/2 Walker shell, ~13 deg apart:
 # the satellites serving regions two apart (a-c, b-d) are often ISL-visible too.
@@ -42,19 +40,16 @@ output: {figures: false}
 """
 
 
-def _info(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the parsed ``info`` of each row (a list: pandas would turn dicts into structs)."""
-    return [json.loads(s) if s else {} for s in frame["info"]]
 
 
 def _gossip_transfers(trace: pd.DataFrame) -> pd.DataFrame:
     transfers = trace[trace["kind"] == "transfer"]
-    return transfers[[i.get("what") == "gossip" for i in _info(transfers)]]
+    return transfers[[i.get("what") == "gossip" for i in trace_info(transfers)]]
 
 
 def _pairs(trace: pd.DataFrame) -> set[str]:
     return {"".join(sorted((i["region"], i["peer_region"])))
-            for i in _info(_gossip_transfers(trace))}
+            for i in trace_info(_gossip_transfers(trace))}
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +104,7 @@ def test_exchanges_only_between_serving_isl_visible_satellites(
 ) -> None:
     space: SpaceWorld = world.space  # type: ignore[assignment]
     transfers = _gossip_transfers(gossip.trace)
-    for (_, row), info in list(zip(transfers.iterrows(), _info(transfers), strict=True))[:40]:
+    for (_, row), info in list(zip(transfers.iterrows(), trace_info(transfers), strict=True))[:40]:
         t_s = float(row["t_start_s"])
         assert space.isl_visible(row["node"], row["peer"], t_s, 5000.0)
         assert space.schedule.visible(row["node"], info["region"], t_s)

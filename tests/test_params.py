@@ -43,7 +43,7 @@ def test_set_flat_records_no_autograd_history() -> None:
 
 
 def test_set_flat_rejects_wrong_length() -> None:
-    with pytest.raises(SimflError, match="does not fit a model with 8970 parameters"):
+    with pytest.raises(SimflError, match="does not fit a model with 8970 state values"):
         set_flat(_mlp(), torch.zeros(10))
 
 
@@ -64,3 +64,15 @@ def test_payload_bytes_is_dtype_aware() -> None:
 def test_payload_bytes_rejects_other_objects() -> None:
     with pytest.raises(SimflError, match="got a str"):
         payload_bytes(["weights"])  # type: ignore[list-item]
+
+
+def test_state_includes_batchnorm_statistics_after_the_parameters() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    model.train()
+    model(torch.randn(8, 3))  # moves the running statistics
+    vec = get_flat(model)
+    assert vec.numel() == num_parameters(model) + 4 + 4  # running mean and variance
+    fresh = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    set_flat(fresh, vec)
+    assert torch.equal(fresh[1].running_var, model[1].running_var)
+    assert payload_bytes(model) == 4 * vec.numel()

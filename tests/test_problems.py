@@ -282,3 +282,9 @@ def test_format_validation_error_matches_scenario_problems() -> None:
     ]
     assert scenario_problems(info.value, source, Scenario) == format_validation_error(
         info.value, source, Scenario)
+
+
+def test_a_moved_key_says_where_it_lives_now() -> None:
+    problem = only_problem("name: a\nalgorithm:\n  name: hierarchical\n  edges: 3\n")
+    assert problem == ("s.yaml:4: algorithm.edges: this key moved to groups.count (client "
+                       "groups are one section for every algorithm)")

@@ -16,7 +16,7 @@ from simfl.errors import ScenarioError
 from simfl.runs.runner import simulate
 from simfl.scenario import registry
 from simfl.scenario.load import scenario_from_text
-from tests.conftest import REPO
+from tests.conftest import REPO, tiny_scenario
 
 PLUGIN = '''
 """A third-party algorithm: FedAvg that keeps only the clients' mean, under another name."""
@@ -114,3 +114,19 @@ def test_validating_a_scenario_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", registry.algorithm_names())
+def test_every_registered_algorithm_runs_on_a_tiny_world(name: str) -> None:
+    config = registry.algorithm_spec(name).config
+    summary = simulate(tiny_scenario(name)).summary
+    assert summary["algorithm"] == name
+    assert summary["rounds_completed"] > 0
+    assert summary["bytes_moved"] > 0 and summary["flops_computed"] > 0
+    metrics = summary["final_metrics"]
+    assert 0.0 <= metrics["accuracy"] <= metrics["best_accuracy"] <= 1.0
+    assert summary["final_metrics_node"] == ("global" if config.global_model else "region_mean")
+    if config.personalized:
+        assert 0.0 <= summary["final_personalized_metrics"]["accuracy"] <= 1.0
+    else:
+        assert "final_personalized_metrics" not in summary

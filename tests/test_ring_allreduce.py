@@ -3,9 +3,7 @@ serves every region over visible ISLs."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from simfl.scenario.load import scenario_from_text
 from simfl.scenario.schema import Scenario
 from simfl.scenario.space_world import SpaceWorld
 from simfl.scenario.world import build_world
+from tests.conftest import trace_info
 
 # Three regions under consecutive satellites of plane 0 of a 24/2 Walker shell (12 per plane,
 # 30 deg apart: neighbours are ISL-visible, the ring closes through the rest of the plane).
@@ -42,14 +41,11 @@ output: {figures: false}
 """
 
 
-def _info(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the parsed ``info`` of each row (a list: pandas would turn dicts into structs)."""
-    return [json.loads(s) if s else {} for s in frame["info"]]
 
 
 def _allreduces(trace: pd.DataFrame) -> pd.DataFrame:
     agg = trace[trace["kind"] == "aggregate"]
-    return agg[[i.get("what") == "allreduce" for i in _info(agg)]]
+    return agg[[i.get("what") == "allreduce" for i in trace_info(agg)]]
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +101,7 @@ def test_allreduces_happen_when_one_plane_serves_every_region(ring: RunResult) -
     counts = ring.metrics[(ring.metrics["node"] == "ring_allreduce")
                           & (ring.metrics["metric"] == "allreduces")]
     assert counts["value"].iloc[-1] == len(done)
-    for info in _info(done):
+    for info in trace_info(done):
         assert sorted(r for rs in info["regions_of"].values() for r in rs) == ["a", "b", "c"]
 
 
@@ -114,12 +110,12 @@ def test_ring_satellites_share_a_plane_and_every_hop_is_visible(
 ) -> None:
     max_range_km = 5000.0  # the scenario's space.isl.max_range_km (default)
     done = _allreduces(ring.trace)
-    for t_s, info in list(zip(done["t_start_s"], _info(done), strict=True))[:5]:
+    for t_s, info in list(zip(done["t_start_s"], trace_info(done), strict=True))[:5]:
         assert len({space.plane_of[s] for s in info["satellites"]}) == 1
         for sat, regions in info["regions_of"].items():
             assert all(space.schedule.visible(sat, r, t_s) for r in regions)
     isl = ring.trace[ring.trace["kind"] == "transfer"]
-    isl = isl[[i.get("link") == "isl" for i in _info(isl)]]
+    isl = isl[[i.get("link") == "isl" for i in trace_info(isl)]]
     first = isl[isl["round"] == 1]
     for a, b, t_s in zip(first["node"], first["peer"], first["t_start_s"], strict=True):
         assert space.plane_of[a] == space.plane_of[b]
@@ -129,9 +125,10 @@ def test_ring_satellites_share_a_plane_and_every_hop_is_visible(
 def test_every_isl_link_carries_2_n_minus_1_over_n_of_a_model(ring: RunResult) -> None:
     payload = ring.summary["payload_bytes"]
     isl = ring.trace[ring.trace["kind"] == "transfer"]
-    isl = isl[[i.get("link") == "isl" for i in _info(isl)]]
-    sizes = {int(r): i["ring_size"] for r, i in zip(_allreduces(ring.trace)["round"],
-                                                   _info(_allreduces(ring.trace)), strict=True)}
+    isl = isl[[i.get("link") == "isl" for i in trace_info(isl)]]
+    done = _allreduces(ring.trace)
+    sizes = {int(r): i["ring_size"] for r, i in zip(done["round"], trace_info(done),
+                                                   strict=True)}
     per_link: Counter[tuple[int, str, str]] = Counter()
     for r, a, b, nbytes in zip(isl["round"], isl["node"], isl["peer"], isl["bytes"],
                                strict=True):

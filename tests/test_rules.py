@@ -61,9 +61,9 @@ def test_steps_alone_replace_the_default_epochs() -> None:
     assert (scenario.training.epochs, scenario.training.steps) == (None, 7)
 
 
-def test_more_edges_than_devices_is_reported_before_running() -> None:
-    with pytest.raises(ScenarioError, match=r"algorithm\.edges: 20 edge servers for 10 devices"):
-        scenario_from_text("name: x\nalgorithm: {name: hierarchical, edges: 20}\n"
+def test_more_groups_than_devices_is_reported_before_running() -> None:
+    with pytest.raises(ScenarioError, match=r"groups\.count: 20 groups for 10 clients leaves"):
+        scenario_from_text("name: x\nalgorithm: {name: hierarchical}\ngroups: {count: 20}\n"
                            "partition: {num_clients: 10}\n")
 
 

@@ -140,9 +140,9 @@ def test_sections_are_frozen() -> None:
 
 
 def test_algorithm_is_chosen_by_name() -> None:
-    algo = scenario(algorithm={"name": "hierarchical", "edges": 3}).algorithm
+    algo = scenario(algorithm={"name": "hierarchical", "edge_rounds": 3}).algorithm
     assert isinstance(algo, HierarchicalConfig)
-    assert (algo.edges, algo.edge_rounds, algo.edge_assignment) == (3, 2, "contiguous")
+    assert (algo.edge_rounds, algo.clients_per_edge_round) == (3, None)
 
 
 def test_unknown_algorithm_lists_the_names() -> None:

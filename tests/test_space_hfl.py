@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pandas as pd
 import pytest
 
@@ -16,46 +13,24 @@ from simfl.runs.runner import RunResult, simulate
 from simfl.scenario.load import scenario_from_text
 from simfl.scenario.schema import Scenario
 from simfl.scenario.world import build_world
-
-# Two regions along the ground track of plane 0 of a 24/2 Walker shell, and one ground
-# station further along the same track: satellites serve r0, then r1, then pass gs0.
-WORLD = """
-name: hfl_small
-seed: 0
-partition: {num_clients: 6, scheme: region_dirichlet, alpha: 0.5}
-model: {kind: mlp, hidden: [16]}
-training: {lr: 0.1, epochs: 1, batch_size: 32}
-devices: {compute: {distribution: fixed, flops_per_s: 100 kFLOPS}}
-algorithm: {name: space_hfl, duration_s: 2 h, eval_every_s: 1 h}
-space:
-  constellation:
-    walker: {inclination_deg: 53, satellites: 24, planes: 2, phasing: 0, altitude_km: 550}
-  horizon_s: 2 h
-  cache_dir: null
-  regions:
-    - {name: r0, lat_deg: 14.95, lon_deg: 35.9}
-    - {name: r1, lat_deg: 50.73, lon_deg: 86.99}
-  ground_stations:
-    - {name: gs0, lat_deg: 36.66, lon_deg: 162.84}
-output: {figures: false}
-"""
+from simfl.studies.variants import with_algorithm
+from tests.conftest import SMALL_SPACE, trace_info
 
 STATION_LINKS = ("station_down", "station_up")
 
 
-def _info(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the parsed ``info`` of each row (a list: pandas would turn dicts into structs)."""
-    return [json.loads(s) if s else {} for s in frame["info"]]
 
 
 def _on_link(trace: pd.DataFrame, *links: str) -> pd.DataFrame:
     transfers = trace[trace["kind"] == "transfer"]
-    return transfers[[i.get("link") in links for i in _info(transfers)]]
+    return transfers[[i.get("link") in links for i in trace_info(transfers)]]
 
 
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
-    return scenario_from_text(WORLD)
+    small = scenario_from_text(SMALL_SPACE, ["algorithm.duration_s=2 h",
+                                             "algorithm.eval_every_s=1 h"])
+    return with_algorithm(small, "space_hfl")
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +74,7 @@ def test_hfl_moves_bytes_through_ground_stations(hfl: RunResult) -> None:
 
 
 def test_fedmeld_in_the_same_world_moves_nothing_through_stations(scenario: Scenario) -> None:
-    fedmeld = simulate(scenario_from_text(WORLD, ["algorithm.name=fedmeld",
-                                                  "algorithm.duration_s=1h"]))
+    fedmeld = simulate(scenario_from_text(SMALL_SPACE))
     assert fedmeld.summary["bytes_by_link"]["region_up"] > 0
     assert not set(fedmeld.summary["bytes_by_link"]) & {*STATION_LINKS, "edge_cloud_up"}
 
@@ -110,7 +84,7 @@ def test_station_transfers_lie_inside_passes_of_that_satellite(
 ) -> None:
     station = _on_link(hfl.trace, *STATION_LINKS)
     assert len(station) > 0
-    for (_, row), info in zip(station.iterrows(), _info(station), strict=True):
+    for (_, row), info in zip(station.iterrows(), trace_info(station), strict=True):
         windows = schedule.windows(info["satellite"], info["site"])
         assert info["windows"] == 1
         assert any(w.rise_s <= row["t_start_s"] and row["t_end_s"] <= w.set_s + 1e-6
@@ -121,11 +95,11 @@ def test_global_rounds_wait_for_every_region_model_to_reach_the_cloud(hfl: RunRe
     trace = hfl.trace
     arrivals = _on_link(trace, "edge_cloud_up")
     arrived_s = {(i["region"], r): t for i, r, t in
-                 zip(_info(arrivals), arrivals["round"], arrivals["t_end_s"], strict=True)}
+                 zip(trace_info(arrivals), arrivals["round"], arrivals["t_end_s"], strict=True)}
     rounds = trace[(trace["kind"] == "aggregate") & (trace["node"] == "cloud")]
     assert len(rounds) >= 2
     previous = {"r0": 0, "r1": 0}
-    for t_s, info in zip(rounds["t_start_s"], _info(rounds), strict=True):
+    for t_s, info in zip(rounds["t_start_s"], trace_info(rounds), strict=True):
         used = info["region_rounds"]
         assert set(used) == {"r0", "r1"}
         for region, region_round in used.items():
@@ -139,7 +113,7 @@ def test_regions_adopt_only_versions_their_satellite_downloaded(hfl: RunResult) 
     downloads = _on_link(trace, "station_up")
     adoptions = trace[trace["kind"] == "mix"]
     assert len(adoptions) > 0
-    for (_, row), info in zip(adoptions.iterrows(), _info(adoptions), strict=True):
+    for (_, row), info in zip(adoptions.iterrows(), trace_info(adoptions), strict=True):
         assert info["alpha"] == 1.0 and info["source_region"] == "cloud"
         got = downloads[(downloads["peer"] == row["node"])
                         & (downloads["t_end_s"] <= row["t_start_s"])]
@@ -147,8 +121,9 @@ def test_regions_adopt_only_versions_their_satellite_downloaded(hfl: RunResult) 
 
 
 def test_space_hfl_without_ground_stations_is_a_scenario_error() -> None:
-    no_stations = WORLD.replace("  ground_stations:\n    - {name: gs0, lat_deg: 36.66, "
-                                "lon_deg: 162.84}\n", "")
+    hfl = SMALL_SPACE.replace("name: fedmeld", "name: space_hfl")
+    no_stations = hfl.replace("  ground_stations:\n    - {name: gs0, lat_deg: 36.66, "
+                              "lon_deg: 162.84}\n", "")
     with pytest.raises(ScenarioError, match="ground_stations"):
         simulate(scenario_from_text(no_stations))
 

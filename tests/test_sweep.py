@@ -76,3 +76,33 @@ def test_cli_sweep_without_axes_is_an_error(tmp_path: Path,
     scenario.write_text(SMALL_FEDAVG)
     assert main(["sweep", str(scenario), "--out", str(tmp_path / "x")]) == 2
     assert "at least one --set" in capsys.readouterr().err
+
+
+def test_cli_compare_times_runs_to_a_target(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SMALL_FEDAVG
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SMALL_FEDAVG)
+    out = tmp_path / "cmp"
+    code = main(["compare", str(scenario), "--algorithms", "fedavg,hierarchical",
+                 "--target", "accuracy=0.2,0.99", "--executor", "serial", "--out", str(out),
+                 "-q"])
+    assert code == 0
+    results = pd.read_csv(out / "results.csv")
+    assert {"final_accuracy", "best_accuracy", "time_to_accuracy_0.2_s",
+            "time_to_accuracy_0.99_s"} <= set(results.columns)
+    assert results["time_to_accuracy_0.99_s"].isna().all()
+    assert (out / "figures" / "latency_vs_metric.png").exists()
+
+
+def test_cli_target_must_name_a_metric(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SMALL_FEDAVG
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SMALL_FEDAVG)
+    code = main(["compare", str(scenario), "--algorithms", "fedavg", "--target", "acc=1",
+                 "--out", str(tmp_path / "x"), "-q"])
+    assert code == 2
+    assert "--target 'acc=1': write METRIC=V1,V2" in capsys.readouterr().err

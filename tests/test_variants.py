@@ -10,7 +10,7 @@ from simfl.studies.variants import with_algorithm, with_values
 
 
 def test_switching_algorithm_keeps_shared_settings(small_fedavg: Scenario) -> None:
-    hier = with_algorithm(small_fedavg, "hierarchical", edges=3)
+    hier = with_algorithm(small_fedavg, "hierarchical", edge_rounds=3)
     assert hier.algorithm.name == "hierarchical"
     assert hier.algorithm.rounds == small_fedavg.algorithm.rounds
     assert hier.algorithm.deadline_s == small_fedavg.algorithm.deadline_s
@@ -21,8 +21,8 @@ def test_switching_algorithm_keeps_shared_settings(small_fedavg: Scenario) -> No
 def test_unknown_algorithm_and_bad_parameter_are_reported(small_fedavg: Scenario) -> None:
     with pytest.raises(ScenarioError, match="'fedsgd' is unknown; choose one of fedavg"):
         with_algorithm(small_fedavg, "fedsgd")
-    with pytest.raises(ScenarioError, match="algorithm hierarchical: edges"):
-        with_algorithm(small_fedavg, "hierarchical", edges=0)
+    with pytest.raises(ScenarioError, match="algorithm hierarchical: edge_rounds"):
+        with_algorithm(small_fedavg, "hierarchical", edge_rounds=0)
 
 
 def test_with_values_sets_dotted_paths_and_validates(small_fedavg: Scenario) -> None:

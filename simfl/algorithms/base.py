@@ -3,12 +3,14 @@
 An algorithm is SimPy processes around pure math. :class:`Algorithm` gives each one:
 ``run()`` (the main process), ``evaluate_global`` (metrics + trace), and
 :func:`train_clients`, the timed round of local updates that FedAvg-like algorithms share:
-download, real local training, compute time from counted FLOPs, upload, optional deadline.
+download, a training job (its compute time known from counted FLOPs before it runs),
+upload, optional deadline; the jobs' trained vectors are computed when the round's updates
+are collected, so an executor can train them together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,6 +18,7 @@ import numpy as np
 import simpy
 
 from simfl.engine.actions import compute
+from simfl.engine.jobs import PendingTraining, TrainingJob
 from simfl.engine.simulation import Simulation
 from simfl.engine.transfer import Transport
 from simfl.scenario.algorithm_section import AlgorithmSection
@@ -37,30 +40,13 @@ class ClientUpdate:
     num_samples: int
 
 
-class LocalTrainer:
-    """Runs real local training of one client at a time on a reusable model instance."""
+@dataclass(frozen=True)
+class PendingUpdate:
+    """A client update that arrived at its server; its training job may not have run yet."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.model = world.model_factory()
-
-    def update(
-        self, client_index: int, start: torch.Tensor, round: int | str
-    ) -> tuple[torch.Tensor, int, int]:
-        """Return (trained parameters, samples processed, local samples) of one client update.
-
-        The shuffling stream is named by client and round, so results do not depend on the
-        order in which simultaneous events are processed.
-        """
-        from simfl.learning.params import get_flat, set_flat
-        from simfl.learning.training import train_local
-
-        client = self.world.clients[client_index]
-        set_flat(self.model, start)
-        rng = self.world.sim.fresh_rng(f"train/{client.name}/{round}")
-        result = train_local(self.model, client.x, client.y, self.world.train_config, rng,
-                             task=self.world.task)
-        return get_flat(self.model), result.samples_processed, result.num_samples
+    client: str
+    job: PendingTraining
+    num_samples: int
 
 
 class Algorithm:
@@ -79,16 +65,10 @@ class Algorithm:
         self.sim = sim
         self.world = world
         self.config = config
-        self.trainer = LocalTrainer(world)
         self.on_evaluate: ProgressFn | None = None
         self.stopped_early = False
         self.rounds_completed = 0
         """Rounds aggregated so far (cloud rounds; for region algorithms, region rounds)."""
-
-    @classmethod
-    def edges_needed(cls, config: Any) -> int:
-        """Return how many edge servers the world must create for ``config``."""
-        return 0
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The main process; returns when the algorithm's round budget is spent."""
@@ -108,6 +88,22 @@ class Algorithm:
         self.sim.trace.record("evaluate", node, t, t, round=round,
                               flops=self.world.eval_flops_per_sample * len(self.world.test_y))
         return self.observe(round, values) if watched else False
+
+    def evaluate_personalized(
+        self, model_of: Mapping[int, torch.Tensor], round: int, node: str = "personalized"
+    ) -> dict[str, float]:
+        """Record each client's own model on its own test data, pooled (node ``personalized``).
+
+        ``model_of[i]`` is client ``i``'s model: its personal model, or its group's or
+        region's. Returns the pooled metrics.
+        """
+        t = self.sim.now_s
+        values = self.world.evaluate_clients(model_of)
+        self.sim.metrics.record(t, round, node, values)
+        self.sim.trace.record("evaluate", node, t, t, round=round,
+                              flops=self.world.eval_flops_per_sample
+                              * self.world.client_test_samples(model_of))
+        return values
 
     def observe(self, round: int, values: dict[str, float]) -> bool:
         """Report progress; return True (and mark the run stopped) at the target accuracy."""
@@ -129,34 +125,38 @@ def client_update_process(
     down: Transport,
     up: Transport,
     stream_key: str | None = None,
-) -> Generator[simpy.Event, Any, ClientUpdate | None]:
-    """One client's timed update: download, train (real), compute time, upload.
+) -> Generator[simpy.Event, Any, PendingUpdate | None]:
+    """One client's timed update: download, a training job, its compute time, upload.
 
     ``stream_key`` names the client's shuffling stream (default: the round); algorithms with
     several updates per round give each its own key.
 
-    Returns the update as the server receives it, or None if interrupted (a straggler
-    dropped at the deadline).
+    Returns the update as the server receives it (its job is trained when its value is
+    asked for), or None if interrupted (a straggler dropped at the deadline) or a transfer
+    was cut.
     """
     world, sim = algo.world, algo.sim
     client = world.clients[client_index]
     node = world.nodes[client.name]
     nbytes = world.payload_bytes
+    job: PendingTraining | None = None
     try:
         got = yield from down.send(server, client.name, nbytes, round=round)
         if not got.delivered:
             return None
-        start = world.as_sent(parameters)
         key = round if stream_key is None else stream_key
-        trained, samples_processed, num_samples = algo.trainer.update(client_index, start, key)
-        yield from compute(sim, node, samples_processed * world.train_flops_per_sample,
-                           round=round, samples=samples_processed)
+        job = world.jobs.submit(TrainingJob(client_index, world.as_sent(parameters),
+                                            f"train/{client.name}/{key}"))
+        yield from compute(sim, node, job.flops, round=round, samples=job.samples_processed)
         sent = yield from up.send(client.name, server, nbytes, round=round)
         if not sent.delivered:
+            job.cancel()
             return None
     except simpy.Interrupt:
+        if job is not None:
+            job.cancel()
         return None
-    return ClientUpdate(client.name, world.as_sent(trained), num_samples)
+    return PendingUpdate(client.name, job, job.num_samples)
 
 
 def train_clients(
@@ -191,7 +191,10 @@ def train_clients(
                 proc.interrupt("deadline")
         if not everyone.triggered:
             yield sim.env.all_of(procs)
-    return [p.value for p in procs if p.value is not None]
+    arrived = [p.value for p in procs if p.value is not None]
+    world = algo.world
+    return [ClientUpdate(u.client, world.as_sent(u.job.value()), u.num_samples)
+            for u in arrived]
 
 
 def sample_clients(rng: np.random.Generator, population: Sequence[int], count: int) -> list[int]:

@@ -1,16 +1,16 @@
 """Hierarchical FedAvg (client-edge-cloud): Liu et al., "Client-Edge-Cloud Hierarchical
 Federated Learning", ICC 2020.
 
-Devices are assigned to edge servers. Each cloud round, every edge server receives the
-global model, runs ``edge_rounds`` rounds of FedAvg with its devices over the device-edge
-links, and uploads its edge model; the cloud averages the edge models weighted by the
-samples behind each.
+Devices are the client groups of the scenario's ``groups`` section, one edge server per
+group. Each cloud round, every edge server receives the global model, runs ``edge_rounds``
+rounds of FedAvg with its devices over its own device-edge medium, and uploads its edge
+model; the cloud averages the edge models weighted by the samples behind each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import simpy
 from pydantic import Field
@@ -18,9 +18,6 @@ from pydantic import Field
 from simfl.algorithms.aggregate import aggregation_flops, weighted_average
 from simfl.algorithms.base import Algorithm, ClientUpdate, sample_clients, train_clients
 from simfl.engine.actions import compute
-from simfl.engine.channel import Channel
-from simfl.engine.simulation import Simulation
-from simfl.network.link import Link
 from simfl.scenario.algorithm_section import RoundsSection
 from simfl.scenario.registry import register_algorithm
 from simfl.scenario.units import DurationS
@@ -28,26 +25,18 @@ from simfl.scenario.units import DurationS
 if TYPE_CHECKING:
     import torch
 
-    from simfl.scenario.world import World
+    from simfl.scenario.groups import ClientGroup
 
 
 class HierarchicalConfig(RoundsSection):
-    """Hierarchical FedAvg: devices -> edge servers -> cloud, edge rounds per cloud round."""
+    """Hierarchical FedAvg: devices -> edge servers (the client groups) -> cloud."""
+
+    uses_groups: ClassVar[bool] = True
 
     name: Literal["hierarchical"] = "hierarchical"
-    edges: int = Field(4, gt=0)
     edge_rounds: int = Field(2, gt=0)
     clients_per_edge_round: int | None = Field(None, gt=0)
     deadline_s: DurationS | None = Field(None, gt=0)
-    edge_assignment: Literal["contiguous", "round_robin"] = "contiguous"
-
-
-def assign_edges(num_clients: int, edges: int, scheme: str) -> list[list[int]]:
-    """Return the client indices of each edge server (contiguous blocks or round robin)."""
-    if scheme == "round_robin":
-        return [list(range(j, num_clients, edges)) for j in range(edges)]
-    bounds = [round(j * num_clients / edges) for j in range(edges + 1)]
-    return [list(range(bounds[j], bounds[j + 1])) for j in range(edges)]
 
 
 @register_algorithm
@@ -57,36 +46,15 @@ class HierarchicalFedAvg(Algorithm):
     config_model = HierarchicalConfig
     config: HierarchicalConfig
 
-    def __init__(self, sim: Simulation, world: World, config: HierarchicalConfig) -> None:
-        super().__init__(sim, world, config)
-        # each edge server has its own access medium (its own cell): devices of different
-        # edges never share bandwidth; the link type name stays the same in the trace
-        link = world.scenario.network.device_edge
-        self.edge_channels = [
-            (Channel(sim, "device_edge_down", Link(link.latency_s, link.down_rate_bps,
-                                                   link.sharing)),
-             Channel(sim, "device_edge_up", Link(link.latency_s, link.up_rate_bps,
-                                                 link.sharing)))
-            for _ in range(config.edges)
-        ]
-
-    @classmethod
-    def edges_needed(cls, config: Any) -> int:
-        """Return the number of edge servers in the config."""
-        return int(config.edges)
-
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The cloud's process: each round, all edges run their edge rounds in parallel."""
         world, sim, cfg = self.world, self.sim, self.config
-        members = assign_edges(len(world.clients), cfg.edges, cfg.edge_assignment)
-        if any(not m for m in members):
-            raise ValueError(f"{cfg.edges} edges for {len(world.clients)} clients leaves an "
-                             "edge with no clients")
+        assert world.groups is not None
+        groups = list(world.groups)
         w = world.initial_parameters()
         self.evaluate_global(w, 0)
         for r in range(1, cfg.rounds + 1):
-            procs = [sim.process(self.edge_process(j, members[j], w, r))
-                     for j in range(cfg.edges)]
+            procs = [sim.process(self.edge_process(group, w, r)) for group in groups]
             yield sim.env.all_of(procs)
             results: list[ClientUpdate] = [p.value for p in procs if p.value is not None]
             if results:
@@ -104,16 +72,17 @@ class HierarchicalFedAvg(Algorithm):
                 return
 
     def edge_process(
-        self, edge: int, clients: list[int], w_global: torch.Tensor, round: int
+        self, group: ClientGroup, w_global: torch.Tensor, round: int
     ) -> Generator[simpy.Event, Any, ClientUpdate | None]:
         """One edge server's cloud round: download, edge rounds of FedAvg, upload."""
         world, sim, cfg = self.world, self.sim, self.config
-        name = f"edge-{edge}"
+        name, clients = group.name, group.clients
         node = world.nodes[name]
         nbytes = world.payload_bytes
         yield from world.channels["edge_cloud_down"].send("cloud", name, nbytes, round=round)
         w = world.as_sent(w_global)
-        down, up = self.edge_channels[edge]
+        down, up = group.down, group.up
+        assert down is not None and up is not None
         sampler = sim.rng(f"client_sampling/{name}")
         per_round = cfg.clients_per_edge_round or len(clients)
         received_any = False

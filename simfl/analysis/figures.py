@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from simfl.analysis.canvas import PathLike, draw_lines, finish_figure, new_figure
-from simfl.analysis.frames import GLOBAL_NODE, METRIC_COLUMNS, require_columns
+from simfl.analysis.frames import METRIC_COLUMNS, headline_node, require_columns
 from simfl.analysis.nodes import sort_nodes
 from simfl.analysis.timeaxis import choose_time_unit
 from simfl.errors import SimflError
@@ -106,22 +106,23 @@ def plot_methods_vs_time(
     metric: str = "accuracy",
     path: PathLike | None = None,
     *,
-    node: str = GLOBAL_NODE,
+    node: str | None = None,
     title: str | None = None,
 ) -> Figure:
     """Return a figure comparing runs: ``metric`` against simulated time, one line per run.
 
     ``frames`` maps a method (or run) name to its metrics frame. Each line is ``node``
-    (default ``"global"``) of that run; a run without that node shows the mean over its
-    nodes at each time, and its label says so.
+    (default: the run's headline node, ``"global"`` or ``"region_mean"``); a run without
+    it shows the mean over its nodes at each time, and its label says so.
     """
     if not frames:
         raise SimflError("plot_methods_vs_time needs at least one {method: metrics frame} entry")
     lines_s: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for method, frame in frames.items():
         rows = select_metric(frame, metric, None, "node", what=f"metrics of {method!r}")
-        if node in set(rows["node"].astype(str)):
-            rows = rows.loc[rows["node"] == node].sort_values("t_s", kind="stable")
+        wanted = node if node is not None else headline_node(rows["node"])
+        if wanted is not None and wanted in set(rows["node"].astype(str)):
+            rows = rows.loc[rows["node"] == wanted].sort_values("t_s", kind="stable")
             label = str(method)
         else:
             rows = rows.groupby("t_s", sort=True)["value"].mean().reset_index()
@@ -146,7 +147,8 @@ def select_metric(
     *,
     what: str = "metrics",
 ) -> pd.DataFrame:
-    """Return the rows of ``metric`` for ``nodes`` (default: ``"global"`` if present, else all).
+    """Return the rows of ``metric`` for ``nodes`` (default: the headline node if present,
+    ``"global"`` or ``"region_mean"``, else all).
 
     Raises
     ------
@@ -160,7 +162,8 @@ def select_metric(
         raise SimflError(f"{what} have no values of metric {metric!r}; available: {known}")
     present = set(rows["node"].astype(str))
     if nodes is None:
-        wanted = [GLOBAL_NODE] if GLOBAL_NODE in present else sorted(present)
+        headline = headline_node(present)
+        wanted = [headline] if headline is not None else sorted(present)
     else:
         wanted = [nodes] if isinstance(nodes, str) else [str(n) for n in nodes]
         unknown = [n for n in wanted if n not in present]

@@ -18,6 +18,15 @@ from simfl.errors import SimflError
 
 METRIC_COLUMNS = ("t_s", "round", "node", "metric", "value")
 GLOBAL_NODE = "global"
+HEADLINE_NODES = (GLOBAL_NODE, "region_mean")
+"""The node a run's headline metrics come from, in order of preference: the global model,
+else (region algorithms, which have none) the mean over the region models."""
+
+
+def headline_node(nodes: Iterable[str]) -> str | None:
+    """Return the first of :data:`HEADLINE_NODES` among ``nodes``, or None."""
+    present = {str(n) for n in nodes}
+    return next((n for n in HEADLINE_NODES if n in present), None)
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -105,9 +114,10 @@ def busy_time_by_node(trace: pd.DataFrame) -> pd.DataFrame:
 
 
 def final_metrics(metrics: pd.DataFrame) -> dict[str, float]:
-    """Return ``{metric: value}``: the last value of each metric of the ``"global"`` node.
+    """Return ``{metric: value}``: the last value of each metric of the headline node.
 
-    "Last" is the row with the greatest ``t_s`` (then ``round``). A metric the global node
+    The headline node is ``"global"``, else ``"region_mean"`` (:data:`HEADLINE_NODES`).
+    "Last" is the row with the greatest ``t_s`` (then ``round``). A metric the headline node
     does not report is the mean over the nodes that do of each node's last value.
     """
     require_columns(metrics, METRIC_COLUMNS, "metrics")
@@ -116,8 +126,9 @@ def final_metrics(metrics: pd.DataFrame) -> dict[str, float]:
     ordered = metrics.sort_values(["t_s", "round"], kind="stable")
     last = ordered.groupby(["metric", "node"], sort=True)["value"].last().reset_index()
     result: dict[str, float] = {}
+    headline = headline_node(last["node"])
     for metric, group in last.groupby("metric", sort=True):
-        glob = group.loc[group["node"] == GLOBAL_NODE, "value"]
+        glob = group.loc[group["node"] == headline, "value"]
         value = glob.iloc[0] if len(glob) else group["value"].mean()
         result[str(metric)] = float(value)
     return result

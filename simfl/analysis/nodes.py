@@ -14,7 +14,7 @@ from collections.abc import Iterable
 _DIGITS = re.compile(r"(\d+)")
 
 _GROUPS: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (0, ("global", "cloud", "server")),
+    (0, ("global", "personalized", "consensus", "cloud", "server")),
     (1, ("edge", "region", "gs", "ground", "station", "site", "hap")),
     (2, ("sat", "leo", "meo", "geo", "starlink", "oneweb", "iridium", "planet")),
     (4, ("client", "device", "worker", "user", "ue")),

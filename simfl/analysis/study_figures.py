@@ -86,3 +86,58 @@ def plot_bytes_by_link(
     ax.legend(fontsize=8, ncols=min(len(runs), 3))
     ax.set_title(title or "Bytes moved by link type", fontsize=11)
     return finish_figure(fig, path)
+
+
+def plot_latency_vs_metric(
+    results: pd.DataFrame,
+    time_column: str,
+    metric_column: str,
+    *,
+    label: str = "run",
+    path: PathLike | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Return the latency-versus-accuracy figure of a study: one point per run.
+
+    x: the simulated time the run first reached the target (``time_column``); y: its final
+    metric (``metric_column``, e.g. ``final_accuracy``). Runs that never reached the target
+    sit at the right edge, marked 'not reached'. The Pareto front (no other run both faster
+    and better) is joined by a line and its points ringed.
+    """
+    from simfl.analysis.outcomes import pareto_front
+    from simfl.analysis.timeaxis import choose_time_unit
+
+    for col in (time_column, metric_column, label):
+        if col not in results.columns:
+            raise SimflError(f"plot_latency_vs_metric: column {col!r} is missing; have "
+                             f"{', '.join(map(str, results.columns))}")
+    metric = metric_column.removeprefix("final_").removeprefix("personalized_")
+    times = [None if pd.isna(t) else float(t) for t in results[time_column]]
+    values = [float(v) for v in results[metric_column]]
+    reached = [t for t in times if t is not None]
+    unit = choose_time_unit(max(reached) if reached else 1.0)
+    edge = (max(reached) / unit.seconds * 1.15) if reached else 1.0
+    xs = [t / unit.seconds if t is not None else edge for t in times]
+    fig = new_figure(6.5, 4.5)
+    ax = fig.add_subplot()
+    for x_val, y_val, name, t in zip(xs, values, results[label], times, strict=True):
+        ax.scatter([x_val], [y_val], marker="o" if t is not None else "x", s=40, zorder=3)
+        ax.annotate(str(name), (x_val, y_val), textcoords="offset points", xytext=(5, 4),
+                    fontsize=8)
+    front = pareto_front(times, values, metric)
+    ax.plot([xs[i] for i in front], [values[i] for i in front], color="black", linewidth=1,
+            zorder=2, label="Pareto front")
+    ax.scatter([xs[i] for i in front], [values[i] for i in front], s=140, facecolors="none",
+               edgecolors="black", zorder=4)
+    if len(reached) < len(times):
+        ax.axvline(edge, color="grey", linestyle=":", linewidth=1)
+        ax.text(edge, ax.get_ylim()[0], " not reached", rotation=90, va="bottom",
+                fontsize=8, color="grey")
+    target_metric, _, target_value = (time_column.removeprefix("time_to_")
+                                      .removesuffix("_s").rpartition("_"))
+    sign = ">=" if target_metric.endswith("accuracy") else "<="
+    ax.set_xlabel(f"{unit.axis_label('time')} to reach {target_metric} {sign} {target_value}")
+    ax.set_ylabel(metric_column.replace("_", " "))
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(title or "latency vs final metric, one point per run")
+    return finish_figure(fig, path)

@@ -80,6 +80,23 @@ class TrainResult:
     mean_loss: float
 
 
+def planned_samples(num_samples: int, cfg: TrainConfig) -> int:
+    """Return how many samples :func:`train_local` processes on ``num_samples`` local samples.
+
+    Known before training: full minibatches of ``cfg.batch_size`` except the last of each
+    epoch, for ``cfg.steps`` minibatches or ``cfg.epochs`` epochs. This is what a client's
+    compute time is made of (samples x training FLOPs per sample).
+    """
+    n, bs = int(num_samples), cfg.batch_size
+    if n <= 0:
+        return 0
+    per_epoch = -(-n // bs)
+    if cfg.steps is None:
+        return n * int(cfg.epochs or 1)
+    full_epochs, rest = divmod(cfg.steps, per_epoch)
+    return full_epochs * n + min(rest * bs, n)
+
+
 def train_local(
     model: nn.Module,
     x: torch.Tensor,
@@ -185,6 +202,37 @@ def _sgd_step(
         p.add_(grad, alpha=-cfg.lr)
 
 
+@dataclass(frozen=True)
+class EvalTotals:
+    """Sums over evaluated samples, so that several models' test sets pool exactly.
+
+    ``loss_sum`` is the summed cross-entropy (classification) or squared error (regression);
+    ``targets`` counts regression outputs (samples x outputs). Add totals with ``+``.
+    """
+
+    task: str
+    loss_sum: float = 0.0
+    correct: int = 0
+    samples: int = 0
+    targets: int = 0
+
+    def __add__(self, other: EvalTotals) -> EvalTotals:
+        if other.task != self.task:
+            raise SimflError(f"cannot pool {self.task} and {other.task} evaluations")
+        return EvalTotals(self.task, self.loss_sum + other.loss_sum,
+                          self.correct + other.correct, self.samples + other.samples,
+                          self.targets + other.targets)
+
+    def metrics(self) -> dict[str, float]:
+        """Return ``{"accuracy", "loss"}`` or ``{"rmse", "loss"}`` of the pooled samples."""
+        if self.samples == 0:
+            raise SimflError("no test samples were evaluated; give clients test data")
+        if self.task == "classification":
+            return {"accuracy": self.correct / self.samples, "loss": self.loss_sum / self.samples}
+        mse = self.loss_sum / self.targets
+        return {"rmse": float(np.sqrt(mse)), "loss": mse}
+
+
 def evaluate(
     model: nn.Module,
     x: torch.Tensor,
@@ -197,6 +245,17 @@ def evaluate(
     ``loss`` is the mean cross-entropy or mean squared error over all samples; accuracy is a
     fraction in [0, 1]. The model's train/eval mode is restored afterwards.
     """
+    return evaluation_totals(model, x, y, task, batch_size).metrics()
+
+
+def evaluation_totals(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    task: str = "classification",
+    batch_size: int = 1024,
+) -> EvalTotals:
+    """Return the summed loss, correct predictions and counts of ``model`` on ``(x, y)``."""
     n = _check_data(model, x, y, task)
     if batch_size < 1:
         raise SimflError(f"evaluate: batch_size={batch_size} must be >= 1")
@@ -215,12 +274,8 @@ def evaluate(
                     correct += int((out.argmax(dim=1) == yb).sum())
     finally:
         model.train(was_training)
-    mean_loss = loss_sum / n
-    if task == "classification":
-        return {"accuracy": correct / n, "loss": mean_loss}
-    outputs = 1 if y.ndim == 1 else int(y.shape[1])
-    mse = loss_sum / (n * outputs)
-    return {"rmse": float(np.sqrt(mse)), "loss": mse}
+    outputs = 1 if y.ndim == 1 else int(np.prod(y.shape[1:]))
+    return EvalTotals(task, loss_sum, correct, n, n * outputs)
 
 
 def _check_data(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> int:
@@ -268,11 +323,12 @@ def _prox_refs(
     if mu < 0:
         raise SimflError(f"prox: mu={mu} must be >= 0 (0 disables the proximal term)")
     total = sum(p.numel() for p in params)
-    if ref.ndim != 1 or ref.numel() != total:
+    if ref.ndim != 1 or ref.numel() < total:
         raise SimflError(
             f"prox: reference vector of shape {tuple(ref.shape)} does not fit a model with "
             f"{total} parameters; pass get_flat(reference_model) of the same architecture"
         )
+    # get_flat puts parameters first (then buffers): the prefix is the parameter vector
     refs, offset = [], 0
     for p in params:
         refs.append(ref[offset : offset + p.numel()].view_as(p).to(p.dtype))

@@ -15,6 +15,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from simfl.analysis.frames import headline_node
+from simfl.analysis.outcomes import final_and_best, time_to_targets
 from simfl.engine.simulation import Simulation
 from simfl.scenario.registry import algorithm_spec
 from simfl.scenario.schema import Scenario
@@ -42,8 +44,7 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
     wall_start = time.perf_counter()
     algo_cls: Any = algorithm_spec(scenario.algorithm.name).cls
     sim = Simulation(scenario.epoch, scenario.seed)
-    world = build_world(scenario, sim, edges=algo_cls.edges_needed(scenario.algorithm),
-                        progress=progress)
+    world = build_world(scenario, sim, progress=progress)
     algo = algo_cls(sim, world, scenario.algorithm)
     bar = tqdm(total=scenario.algorithm.progress_total(), desc=scenario.name, unit="round",
                disable=not progress, leave=False, dynamic_ncols=True)
@@ -96,20 +97,28 @@ def summarize(
 ) -> dict[str, Any]:
     """Return the run summary: final metrics, times, bytes moved, event counts.
 
-    ``final_metrics`` are those of the last evaluation, taken at ``final_metrics_t_s`` (a
-    run stopped by ``max_time_s`` may have aggregated rounds since).
+    ``final_metrics`` are those of the headline node (``final_metrics_node``: the global
+    model, or the mean of the region models where there is none) at its last evaluation,
+    taken at ``final_metrics_t_s`` (a run stopped by its time budget may have aggregated
+    rounds since), with ``best_<metric>`` over the run. ``final_personalized_metrics`` are
+    those of node ``personalized`` (each client's own model on its own test data, pooled)
+    where the algorithm has such models. ``time_to_target_s`` gives, for each of
+    ``output.metric_targets``, the simulated time the headline metric first met it (None:
+    never); ``time_to_personalized_target_s`` the same for the personalized metrics.
     """
-    final: dict[str, float] = {}
-    final_t_s: float | None = None
-    if len(metrics):
-        glob = metrics[metrics["node"] == "global"]
-        if len(glob):
-            last_t = glob["t_s"].max()
-            last = glob[glob["t_s"] == last_t].drop_duplicates("metric", keep="last")
-            final = {str(m): float(v) for m, v in zip(last["metric"], last["value"], strict=True)}
-            final_t_s = float(last_t)
-            if "accuracy" in set(glob["metric"]):
-                final["best_accuracy"] = float(glob[glob["metric"] == "accuracy"]["value"].max())
+    node = headline_node(metrics["node"]) if len(metrics) else None
+    final, final_t_s = final_and_best(metrics, node) if node is not None else ({}, None)
+    personal, _ = final_and_best(metrics, "personalized")
+    targets = {str(k): v for k, v in scenario.output.metric_targets.items()}
+    extra: dict[str, Any] = {}
+    if personal:
+        extra["final_personalized_metrics"] = personal
+    if targets:
+        extra["time_to_target_s"] = (time_to_targets(metrics, node, targets)
+                                     if node is not None else {})
+        if personal:
+            extra["time_to_personalized_target_s"] = time_to_targets(metrics, "personalized",
+                                                                     targets)
     transfers = trace[trace["kind"] == "transfer"]
     links = [_link_of(info) for info in transfers["info"]]
     by_link: Counter[str] = Counter()
@@ -122,7 +131,9 @@ def summarize(
         "stop_reason": stop_reason,
         "rounds_completed": int(rounds_completed),
         "final_metrics": final,
+        "final_metrics_node": node,
         "final_metrics_t_s": final_t_s,
+        **extra,
         "simulated_time_s": float(simulated_s),
         "wall_time_s": float(wall_s),
         "bytes_moved": int(transfers["bytes"].sum()),

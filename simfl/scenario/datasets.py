@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from simfl.learning.builtin import load_digits, synthetic_fedprox
 from simfl.learning.cifar import load_cifar10_bin
+from simfl.learning.client_data import ClientData
+from simfl.learning.client_tests import (
+    holdout_indices,
+    proportional_test_indices,
+    proportional_test_size,
+)
 from simfl.learning.dataset import Dataset, train_test_split
 from simfl.learning.idx import load_mnist_idx
 from simfl.learning.partition import (
@@ -18,21 +24,6 @@ from simfl.learning.partition import (
     partition_labels_per_client,
 )
 from simfl.scenario.schema import DataConfig, ModelConfig, PartitionConfig
-
-
-@dataclass(frozen=True)
-class ClientData:
-    """One client's local training data as tensors ready for :func:`train_local`."""
-
-    name: str
-    x: torch.Tensor
-    y: torch.Tensor
-    labels: np.ndarray
-
-    @property
-    def num_samples(self) -> int:
-        """Return the number of local training samples."""
-        return int(self.y.shape[0])
 
 
 @dataclass(frozen=True)
@@ -116,6 +107,43 @@ def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generato
                             rng)
 
 
+def with_client_tests(
+    clients: list[ClientData],
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    data: DataConfig,
+    rng: np.random.Generator,
+    natural: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
+) -> list[ClientData]:
+    """Return ``clients`` with their own test data, as ``data.client_test`` says.
+
+    ``natural`` holds each client's own test split where the dataset has one.
+    """
+    mode = data.client_test
+    if mode == "auto":
+        mode = "natural" if natural is not None else "proportional"
+    out = []
+    if mode == "natural":
+        assert natural is not None
+        return [replace(c, test_x=tx, test_y=ty)
+                for c, (tx, ty) in zip(clients, natural, strict=True)]
+    if mode == "holdout":
+        for c in clients:
+            train_idx, test_idx = holdout_indices(c.labels, data.client_test_fraction, rng)
+            tr, te = torch.from_numpy(train_idx), torch.from_numpy(test_idx)
+            out.append(ClientData(c.name, c.x[tr], c.y[tr], c.labels[train_idx], c.x[te],
+                                  c.y[te]))
+        return out
+    test_labels = test_y.numpy()
+    total_train = sum(c.num_samples for c in clients)
+    for c in clients:
+        size = proportional_test_size(c.num_samples, total_train, len(test_labels),
+                                      data.min_client_test_samples)
+        idx = torch.from_numpy(proportional_test_indices(c.labels, test_labels, size, rng))
+        out.append(replace(c, test_x=test_x[idx], test_y=test_y[idx]))
+    return out
+
+
 def build_federated_data(
     data: DataConfig,
     partition: PartitionConfig,
@@ -123,12 +151,15 @@ def build_federated_data(
     rng: np.random.Generator,
     seed: int,
     region_clients: list[int] | None = None,
+    test_rng: np.random.Generator | None = None,
 ) -> FederatedData:
     """Return the clients' shards and the test set described by the scenario sections.
 
     ``rng`` is the scenario's ``"partition"`` stream; ``seed`` the root seed (used for the
-    train/test split unless ``data.split_seed`` is set).
+    train/test split unless ``data.split_seed`` is set); ``test_rng`` draws the clients' own
+    test data (default: a generator seeded with ``seed``).
     """
+    test_rng = test_rng if test_rng is not None else np.random.default_rng(seed)
     sequence = model.kind in ("gru", "lstm")
     if data.dataset == "synthetic":
         syn = data.synthetic
@@ -142,10 +173,12 @@ def build_federated_data(
             x, y = _to_tensors(tr)
             clients.append(ClientData(f"client-{i}", x, y, tr.y))
             tests.append(te)
-        test_x = torch.cat([_to_tensors(t)[0] for t in tests])
-        test_y = torch.cat([_to_tensors(t)[1] for t in tests])
+        own = [_to_tensors(t) for t in tests]
+        test_x = torch.cat([x for x, _ in own])
+        test_y = torch.cat([y for _, y in own])
         first = shards[0]
         shape = tuple(clients[0].x.shape[1:])
+        clients = with_client_tests(clients, test_x, test_y, data, test_rng, own)
         return FederatedData(clients, test_x, test_y, first.task, first.num_classes, shape)
 
     train, test = _load_split(data, model, seed)
@@ -158,5 +191,6 @@ def build_federated_data(
         x, y = _to_tensors(shard)
         clients.append(ClientData(f"client-{i}", x, y, shard.y))
     test_x, test_y = _to_tensors(test)
+    clients = with_client_tests(clients, test_x, test_y, data, test_rng)
     return FederatedData(clients, test_x, test_y, train.task, train.num_classes,
                          tuple(train.feature_shape))

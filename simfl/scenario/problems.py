@@ -16,6 +16,12 @@ from pydantic import BaseModel, ValidationError
 from simfl.scenario.rules import RULE_SEPARATOR
 from simfl.scenario.source import ScenarioSource, YamlPath
 
+MOVED_KEYS: dict[YamlPath, str] = {
+    ("algorithm", "edges"): "groups.count",
+    ("algorithm", "edge_assignment"): "groups.assignment",
+}
+"""Keys that moved to another section, and where they live now."""
+
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> YamlPath:
     """Drop pydantic's union-tag and validator elements from ``loc`` by walking the data."""
@@ -246,7 +252,11 @@ def scenario_problems(
             path = (*path, str((err.get("ctx") or {}).get("discriminator", "name")).strip("'"))
         parent_cls = _model_at(model, path[:-1], source.data) if path else model
         tags = _union_tags(model, path[:-1], source.data) if path else []
-        found.append((path, _describe(err, parent_cls, tags, _written(source.data, path))))
+        moved = MOVED_KEYS.get(path) if err["type"] == "extra_forbidden" else None
+        message = (f"this key moved to {moved} (client groups are one section for every "
+                   "algorithm)" if moved else
+                   _describe(err, parent_cls, tags, _written(source.data, path)))
+        found.append((path, message))
     slip_messages = {message for _, message in slips or []}
     # a cross-key rule that pydantic reports at its section (or the top level) is also a
     # slip with a precise path: keep the precise one

@@ -29,6 +29,19 @@ def data_path_rule(dataset: object, path: object) -> list[str]:
     return []
 
 
+NATURAL_SPLIT_DATASETS = ("synthetic", "leaf")
+"""Datasets whose users come with their own test data."""
+
+
+def client_test_rule(dataset: object, client_test: object) -> list[str]:
+    """``natural`` client test data needs a dataset with per-user test splits."""
+    if client_test == "natural" and dataset not in NATURAL_SPLIT_DATASETS:
+        return [f"client_test 'natural' uses each user's own test split, which {dataset!r} "
+                f"does not have (only {', '.join(NATURAL_SPLIT_DATASETS)}); use "
+                "'proportional' or 'holdout'"]
+    return []
+
+
 def groups_rule(scheme: object, groups: object) -> list[str]:
     """Scheme ``groups`` needs the groups."""
     if scheme == "groups" and not groups:
@@ -109,13 +122,53 @@ def space_rule(
     return out
 
 
-def edges_rule(edges: object, num_clients: object) -> list[str]:
-    """Hierarchical FedAvg needs at least one device per edge server."""
-    if (isinstance(edges, int) and isinstance(num_clients, int)
-            and edges > num_clients):
-        return [f"{edges} edge servers for {num_clients} devices leaves an edge with no "
-                "devices; use at most partition.num_clients edges"]
-    return []
+def groups_section_rule(
+    assignment: object, count: object, members: object, file: object,
+    num_names: int | None, num_positions: int | None,
+) -> list[str]:
+    """The ``groups`` section's keys fit its assignment and each other."""
+    out = []
+    if assignment == "explicit" and not members:
+        out.append("assignment 'explicit' needs members: a list of client-index lists, e.g. "
+                   "[[0, 1, 2], [3, 4]]")
+    if assignment != "explicit" and members is not None:
+        out.append(f"members are only read with assignment 'explicit' (it is {assignment!r}); "
+                   "remove them or set assignment: explicit")
+    if assignment == "file" and file is None:
+        out.append("assignment 'file' needs file: a CSV with a header 'client,group'")
+    if assignment != "file" and file is not None:
+        out.append(f"file is only read with assignment 'file' (it is {assignment!r})")
+    if isinstance(members, list) and members and isinstance(count, int) and count != len(
+            members):
+        out.append(f"count ({count}) differs from the {len(members)} member lists; drop count")
+    if assignment in ("region", "file") and count is not None:
+        out.append(f"count is set by the {'space regions' if assignment == 'region' else 'file'}"
+                   "; remove it")
+    expected = len(members) if isinstance(members, list) and members else count
+    for what, n in (("names", num_names), ("positions", num_positions)):
+        if n is not None and isinstance(expected, int) and n != expected:
+            out.append(f"{n} {what} for {expected} groups; give one per group")
+    return out
+
+
+def unique_group_names_rule(names: list[str]) -> list[str]:
+    """Group names are unique."""
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    return [f"group names must be unique; repeated: {', '.join(dupes)}"] if dupes else []
+
+
+def groups_clients_rule(assignment: object, count: object, num_clients: object,
+                        has_space: bool) -> list[tuple[YamlPath, str]]:
+    """Every group gets a client, and region groups need regions."""
+    out: list[tuple[YamlPath, str]] = []
+    if (assignment not in ("explicit", "file", "region") and isinstance(count, int)
+            and isinstance(num_clients, int) and count > num_clients):
+        out.append((("groups", "count"), f"{count} groups for {num_clients} clients leaves a "
+                    "group with no client; use at most partition.num_clients groups"))
+    if assignment == "region" and not has_space:
+        out.append((("groups", "assignment"), "assignment 'region' makes one group per "
+                    "space region; add a space section or choose another assignment"))
+    return out
 
 
 def groups_count_rule(scheme: object, groups: object, num_clients: object) -> list[str]:
@@ -152,6 +205,8 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
     out: list[tuple[YamlPath, str]] = []
     if (d := _section(data, "data")) is not None:
         out += [(("data",), m) for m in data_path_rule(d.get("dataset", "digits"), d.get("path"))]
+        out += [(("data", "client_test"), m) for m in client_test_rule(
+            d.get("dataset", "digits"), d.get("client_test", "auto"))]
     part = _section(data, "partition") or {}
     if "partition" in data:
         scheme, groups = part.get("scheme", "dirichlet"), part.get("groups")
@@ -175,9 +230,13 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
         out += [(("space",), m) for m in unique_names_rule(names)]
     algo = _section(data, "algorithm") or {}
     config = config_of(algo.get("name", "fedavg"))
-    if config is not None and "edges" in config.model_fields:
-        out += [(("algorithm", "edges"), m) for m in edges_rule(
-            algo.get("edges", 4), part.get("num_clients", 100))]
+    groups = _section(data, "groups") or {}
+    if config is not None and config.uses_groups:
+        members, file = groups.get("members"), groups.get("file")
+        count = (len(members) if isinstance(members, list) and members
+                 else groups.get("count", None if file is not None else 4))
+        out += groups_clients_rule(groups.get("assignment", "contiguous"), count,
+                                   part.get("num_clients", 100), space is not None)
     regions = space.get("regions") if space is not None else None
     devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
                if isinstance(regions, list) else None)

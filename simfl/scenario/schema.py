@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from simfl.scenario import rules
 from simfl.scenario.algorithm_section import AlgorithmSection
+from simfl.scenario.groups_schema import GroupsConfig
 from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
 
@@ -41,17 +42,30 @@ class SyntheticConfig(Section):
 
 
 class DataConfig(Section):
-    """Which dataset, where its files are, and how much is held out for testing."""
+    """Which dataset, where its files are, and how test data is held out.
+
+    Every client also gets its own test data (``client_test``), on which its own model (a
+    personalized, group or region model) is measured: ``proportional`` draws from the global
+    test set with the client's label proportions (training data unchanged);
+    ``holdout`` keeps ``client_test_fraction`` of each client's shard for testing (the
+    75/25 split of pFedMe and PerMFL); ``natural`` is the dataset's own per-user test split
+    (``synthetic``, ``leaf``); ``auto`` is ``natural`` where the dataset has one, else
+    ``proportional``.
+    """
 
     dataset: Literal["digits", "synthetic", "mnist", "fashion-mnist", "cifar10"] = "digits"
     path: Path | None = None
     test_fraction: float = Field(0.2, gt=0, lt=1)
     split_seed: int | None = None
     synthetic: SyntheticConfig = SyntheticConfig()
+    client_test: Literal["auto", "proportional", "holdout", "natural"] = "auto"
+    client_test_fraction: float = Field(0.25, gt=0, lt=1)
+    min_client_test_samples: int = Field(10, ge=1)
 
     @model_validator(mode="after")
     def _path_when_needed(self) -> DataConfig:
-        _raise(rules.data_path_rule(self.dataset, self.path))
+        _raise(rules.data_path_rule(self.dataset, self.path)
+               + rules.client_test_rule(self.dataset, self.client_test))
         return self
 
 
@@ -145,6 +159,16 @@ class LinkConfig(Section):
     sharing: Literal["dedicated", "shared", "serial"] = "shared"
 
 
+class PeerLinkConfig(Section):
+    """Links between group servers: a fixed latency plus the great-circle distance between
+    the groups' positions at the propagation speed (light in fibre: about 2/3 c)."""
+
+    latency_s: DurationS = Field(0.005, ge=0)
+    propagation_km_per_s: float = Field(200_000.0, gt=0)
+    rate_bps: RateBps = Field(1e9, gt=0)
+    sharing: Literal["dedicated", "shared", "serial"] = "dedicated"
+
+
 class NetworkConfig(Section):
     """Links between tiers, and the dtype models are sent in."""
 
@@ -153,6 +177,7 @@ class NetworkConfig(Section):
     edge_cloud: LinkConfig = LinkConfig(
         latency_s=0.03, up_rate_bps=100e6, down_rate_bps=100e6, sharing="dedicated"
     )
+    edge_edge: PeerLinkConfig = PeerLinkConfig()
     payload_dtype: Literal["float32", "float16", "bfloat16"] = "float32"
 
 
@@ -164,9 +189,17 @@ class StopConfig(Section):
 
 
 class OutputConfig(Section):
-    """What the run directory gets."""
+    """What the run directory gets, and the metric targets a run is timed against.
+
+    ``metric_targets`` maps a metric to values, e.g. ``{accuracy: [0.8, 0.9]}`` or
+    ``{rmse: [12]}``: the summary reports the simulated time at which the run's headline
+    metric (and its personalized metric) first reached each (accuracy at or above, RMSE or
+    loss at or below), or null if it never did.
+    """
 
     figures: bool = True
+    metric_targets: dict[Literal["accuracy", "rmse", "loss"],
+                         list[Annotated[float, Field(ge=0)]]] = {}
 
 
 class Scenario(Section):
@@ -189,6 +222,7 @@ class Scenario(Section):
     servers: ServersConfig = ServersConfig()
     network: NetworkConfig = NetworkConfig()
     algorithm: AlgorithmSection
+    groups: GroupsConfig = GroupsConfig()
     space: SpaceConfig | None = None
     stop: StopConfig = StopConfig()
     output: OutputConfig = OutputConfig()
@@ -202,8 +236,9 @@ class Scenario(Section):
             [r.devices for r in space.regions] if space is not None else None,
             self.partition.num_clients, getattr(self.algorithm, "duration_s", None),
             space.horizon_s if space is not None else None)]
-            + rules.edges_rule(getattr(self.algorithm, "edges", None),
-                               self.partition.num_clients))
+            + ([message for _path, message in rules.groups_clients_rule(
+                self.groups.assignment, self.groups.default_count, self.partition.num_clients,
+                space is not None)] if self.algorithm.uses_groups else []))
         return self
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:

@@ -6,7 +6,7 @@ read the scenario's raw sections for anything the world already resolved.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -15,14 +15,18 @@ from torch import nn
 from simfl.devices.availability import Availability
 from simfl.devices.compute_profile import ComputeProfile
 from simfl.engine.channel import Channel
+from simfl.engine.jobs import JobExecutor, ModelSpec, SequentialExecutor
 from simfl.engine.node import Node
 from simfl.engine.simulation import Simulation
+from simfl.learning.client_data import ClientData
 from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
 from simfl.learning.models import build_model
-from simfl.learning.params import get_flat, num_parameters, set_flat
-from simfl.learning.training import TrainConfig, evaluate
+from simfl.learning.params import get_flat, num_parameters, set_flat, state_size
+from simfl.learning.training import EvalTotals, TrainConfig, evaluate, evaluation_totals
 from simfl.network.link import Link
-from simfl.scenario.datasets import ClientData, build_federated_data, region_sizes
+from simfl.scenario.datasets import build_federated_data, region_sizes
+from simfl.scenario.groups import ClientGroups, build_groups
+from simfl.scenario.groups_schema import GroupsConfig
 from simfl.scenario.schema import Scenario
 from simfl.scenario.space_world import SpaceWorld, build_space_world
 
@@ -43,8 +47,16 @@ class World:
         Every channel by name: ``device_cloud_up``, ``device_cloud_down``, ``device_edge_up``...
     train_flops_per_sample, eval_flops_per_sample
         Counted from the real model (forward + backward for training).
+    num_parameters, state_size
+        Trainable parameters; length of the model's flat state (parameters and float
+        buffers such as BatchNorm statistics: what is sent and averaged).
     payload_bytes
-        Bytes of one model as sent (parameters x the payload dtype's size).
+        Bytes of one model as sent (state values x the payload dtype's size).
+    groups
+        Client groups with their servers and links (edge servers, teams, zones, regions),
+        when the algorithm uses groups or satellites.
+    jobs
+        The executor of training jobs (client updates).
     """
 
     scenario: Scenario
@@ -60,16 +72,19 @@ class World:
     train_flops_per_sample: float
     eval_flops_per_sample: float
     num_parameters: int
+    state_size: int
     payload_dtype: torch.dtype
     nodes: dict[str, Node] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
     space: SpaceWorld | None = None
+    groups: ClientGroups | None = None
+    jobs: JobExecutor = field(init=False)
     _eval_model: nn.Module | None = None
 
     @property
     def payload_bytes(self) -> int:
         """Return the bytes of one model as sent over a link (dtype-aware)."""
-        return self.num_parameters * torch.empty((), dtype=self.payload_dtype).element_size()
+        return self.state_size * torch.empty((), dtype=self.payload_dtype).element_size()
 
     def initial_parameters(self) -> torch.Tensor:
         """Return the initial global model as a flat float32 vector (seeded)."""
@@ -88,21 +103,44 @@ class World:
         set_flat(self._eval_model, vec)
         return evaluate(self._eval_model, self.test_x, self.test_y, task=self.task)
 
+    def evaluate_clients(self, model_of: Mapping[int, torch.Tensor]) -> dict[str, float]:
+        """Return metrics of each client's model on that client's own test data, pooled.
+
+        ``model_of[i]`` is client ``i``'s model (personalized, or its group's). Pooled means
+        sum correct / sum samples (accuracy) and the RMSE over all test targets (regression).
+        Clients not in ``model_of`` are left out.
+        """
+        if self._eval_model is None:
+            self._eval_model = self.model_factory()
+        totals = EvalTotals(self.task)
+        loaded: torch.Tensor | None = None
+        for i in sorted(model_of):
+            client = self.clients[i]
+            if client.test_x is None or client.test_y is None or client.num_test_samples == 0:
+                continue
+            vec = model_of[i]
+            if vec is not loaded:
+                set_flat(self._eval_model, vec)
+                loaded = vec
+            totals = totals + evaluation_totals(self._eval_model, client.test_x,
+                                                client.test_y, task=self.task)
+        return totals.metrics()
+
+    def client_test_samples(self, clients: Iterable[int]) -> int:
+        """Return how many own test samples ``clients`` have together."""
+        return sum(self.clients[i].num_test_samples for i in clients)
+
     def add_node(self, node: Node) -> Node:
         """Register ``node`` and return it."""
         self.nodes[node.name] = node
         return node
 
 
-def build_world(
-    scenario: Scenario, sim: Simulation, edges: int = 0, progress: bool = False
-) -> World:
+def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> World:
     """Return the world of ``scenario`` on ``sim``: data, model, devices, servers, channels.
 
-    Parameters
-    ----------
-    edges
-        Number of edge servers to create (``edge-0`` ...), for hierarchical algorithms.
+    Client groups (and their server nodes) are built when the algorithm uses groups or runs
+    over satellites (then the groups are the space regions).
     """
     torch.set_num_threads(scenario.torch_threads)
     sizes = None
@@ -110,7 +148,8 @@ def build_world(
         sizes = region_sizes(scenario.partition.num_clients, len(scenario.space.regions),
                              [r.devices for r in scenario.space.regions])
     fed = build_federated_data(scenario.data, scenario.partition, scenario.model,
-                               sim.rng("partition"), scenario.seed, sizes)
+                               sim.rng("partition"), scenario.seed, sizes,
+                               test_rng=sim.rng("client_test"))
     model_seed = int(sim.rng("model").integers(2**31 - 1))
     num_outputs = fed.num_classes if fed.task == "classification" else 1
 
@@ -136,12 +175,17 @@ def build_world(
         train_flops_per_sample=training_flops_per_sample(probe, fed.input_shape, fed.task),
         eval_flops_per_sample=inference_flops_per_sample(probe, fed.input_shape, fed.task),
         num_parameters=num_parameters(probe),
+        state_size=state_size(probe),
         payload_dtype=_DTYPES[scenario.network.payload_dtype],
     )
+    world.jobs = SequentialExecutor(
+        world.clients, world.train_config,
+        ModelSpec("default", model_factory, world.train_flops_per_sample), world.task,
+        sim.fresh_rng)
     _add_devices(world, scenario, sim)
-    for j in range(edges):
-        world.add_node(Node.create(sim.env, f"edge-{j}", "edge",
-                                   scenario.servers.edge_flops_per_s))
+    if scenario.algorithm.uses_groups and scenario.groups.assignment != "region":
+        world.groups = build_groups(scenario, sim, world.clients, world.num_classes,
+                                    world.nodes)
     world.add_node(Node.create(sim.env, "cloud", "cloud", scenario.servers.cloud_flops_per_s))
     net = scenario.network
     for link_name in ("device_cloud", "device_edge", "edge_cloud"):
@@ -152,6 +196,12 @@ def build_world(
     if scenario.space is not None:
         world.space = build_space_world(scenario.space, sim, len(world.clients), world.nodes,
                                         progress=progress)
+        if scenario.algorithm.uses_groups or scenario.algorithm.needs_space:
+            positions = {r.name: (r.lat_deg, r.lon_deg) for r in scenario.space.regions}
+            world.groups = build_groups(
+                scenario.model_copy(update={"groups": GroupsConfig(assignment="region")}), sim,
+                world.clients, world.num_classes, world.nodes, world.space.region_clients,
+                positions)
     return world
 
 

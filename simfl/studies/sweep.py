@@ -75,18 +75,46 @@ def run_sweep(
 
 def results_table(points: Sequence[tuple[dict[str, Any], Scenario]],
                   results: Sequence[JobResult]) -> pd.DataFrame:
-    """Return one row per run: swept values, final metrics, time and bytes."""
+    """Return one row per run: swept values, final and best metrics, time to targets, bytes.
+
+    Columns: ``final_<metric>`` and ``best_<metric>`` (the headline node), the same with
+    ``personalized_`` for algorithms with personal models, ``time_to_<metric>_<value>_s``
+    (and ``time_to_personalized_...``) for each of ``output.metric_targets`` (empty when
+    never reached), simulated and wall time, bytes moved in all and by link.
+    """
     rows = []
     for (values, _), res in zip(points, results, strict=True):
         s = res.summary
         row: dict[str, Any] = {"run": res.label, **values}
-        row.update({f"final_{k}": v for k, v in s["final_metrics"].items()})
+        row.update(_metric_columns("", s["final_metrics"]))
+        row.update(_metric_columns("personalized_", s.get("final_personalized_metrics", {})))
+        for key, prefix in (("time_to_target_s", ""),
+                            ("time_to_personalized_target_s", "personalized_")):
+            for label, t_s in s.get(key, {}).items():
+                row[f"time_to_{prefix}{target_column(label)}_s"] = t_s
         row["simulated_time_s"] = s["simulated_time_s"]
         row["wall_time_s"] = s["wall_time_s"]
         row["bytes_moved"] = s["bytes_moved"]
         row.update({f"bytes_{k}": v for k, v in s["bytes_by_link"].items()})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _metric_columns(prefix: str, metrics: Mapping[str, float]) -> dict[str, float]:
+    """Return ``final_<prefix><m>`` and ``best_<prefix><m>`` columns of a summary's metrics."""
+    out = {}
+    for key, value in metrics.items():
+        if key.startswith("best_"):
+            out[f"best_{prefix}{key.removeprefix('best_')}"] = value
+        else:
+            out[f"final_{prefix}{key}"] = value
+    return out
+
+
+def target_column(label: str) -> str:
+    """Return a target label as a column-name piece: ``accuracy>=0.9`` -> ``accuracy_0.9``."""
+    metric, _, value = label.replace("<=", ">=").partition(">=")
+    return f"{metric}_{value}"
 
 
 def metrics_table(results: Sequence[JobResult]) -> pd.DataFrame:

@@ -60,7 +60,7 @@ def tune_fedmeld(
     refine_steps: int = 2,
     executor: ExecutorName = "local",
     workers: int | None = None,
-    metric_node: str = "global",
+    metric_node: str = "region_mean",
     progress: bool = True,
 ) -> TuneResult:
     """Return the (delta, alpha) with the best ``metric_node`` accuracy at ``t_max_s``.

@@ -8,8 +8,9 @@ waits. Subclasses decide which visible satellite serves (:meth:`choose_server`) 
 happens after each region round (:meth:`after_region_round`: mixing, gossip, relaying).
 
 A periodic evaluator records every region model's test metrics (node ``region:<name>``),
-their mean (node ``global``) and the accuracy of the sample-weighted average of the region
-models (node ``consensus``).
+their mean (node ``region_mean``: there is no global model), the sample-weighted average of
+the region models (node ``consensus``), and each region model on its own devices' test data,
+pooled (node ``personalized``).
 """
 
 from __future__ import annotations
@@ -91,10 +92,11 @@ class RegionFL(Algorithm):
         self.space: SpaceWorld = world.space
         w0 = world.initial_parameters()
         self.regions: dict[str, RegionState] = {}
-        for name in self.space.region_names:
-            clients = self.space.region_clients[name]
-            samples = sum(world.clients[i].num_samples for i in clients)
-            self.regions[name] = RegionState(name, clients, w0.clone(), samples)
+        assert world.groups is not None
+        for group in world.groups:
+            samples = sum(world.clients[i].num_samples for i in group.clients)
+            self.regions[group.name] = RegionState(group.name, list(group.clients), w0.clone(),
+                                                   samples)
         self.sampler = {name: sim.rng(f"client_sampling/{name}") for name in self.regions}
         self._target_reached = sim.env.event()
 
@@ -216,7 +218,7 @@ class RegionFL(Algorithm):
             self.evaluate_regions(tick)
 
     def evaluate_regions(self, tick: int) -> None:
-        """Record per-region, mean (``global``) and ``consensus`` test metrics now."""
+        """Record per-region, ``region_mean``, ``consensus`` and ``personalized`` metrics now."""
         t = self.sim.now_s
         per_region = {}
         for region in self.regions.values():
@@ -228,7 +230,9 @@ class RegionFL(Algorithm):
         consensus = weighted_average([r.model for r in self.regions.values()],
                                      [r.num_samples for r in self.regions.values()])
         self.evaluate_global(consensus, tick, node="consensus", watched=False)
-        self.sim.metrics.record(t, tick, "global", mean)
+        self.sim.metrics.record(t, tick, "region_mean", mean)
+        self.evaluate_personalized({i: r.model for r in self.regions.values()
+                                    for i in r.clients}, tick)
         # the target (stop.target_accuracy) applies to the mean, as final_metrics do
         if self.observe(tick, mean) and not self._target_reached.triggered:
             self._target_reached.succeed()

@@ -1,0 +1,80 @@
+"""Tests of simfl.scenario.groups: one concept for edge servers, teams, zones and regions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simfl.engine.simulation import Simulation
+from simfl.errors import ScenarioError
+from simfl.scenario.load import scenario_from_text
+from simfl.scenario.world import build_world
+
+BASE = """
+name: g
+partition: {num_clients: 12, scheme: labels_per_client, labels_per_client: 1}
+model: {hidden: [8]}
+algorithm: {name: hierarchical, rounds: 1}
+output: {figures: false}
+"""
+
+
+def world_of(extra: str):  # type: ignore[no-untyped-def]
+    scenario = scenario_from_text(BASE + extra)
+    return build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+
+
+def test_groups_have_servers_named_like_the_groups() -> None:
+    world = world_of("groups: {count: 3}\n")
+    assert world.groups is not None
+    assert world.groups.names == ["edge-0", "edge-1", "edge-2"]
+    assert [g.clients for g in world.groups] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+    assert all(world.nodes[g.name].kind == "edge" for g in world.groups)
+
+
+def test_named_groups_and_explicit_members() -> None:
+    world = world_of("groups: {assignment: explicit, members: [[0, 5], [1, 2, 3, 4], "
+                     "[6, 7, 8, 9, 10, 11]], names: [team-a, team-b, team-c]}\n")
+    assert world.groups.names == ["team-a", "team-b", "team-c"]
+    assert world.groups.by_name("team-a").clients == [0, 5]
+
+
+def test_label_clusters_put_clients_of_one_label_together() -> None:
+    world = world_of("groups: {count: 2, assignment: label_clusters}\n")
+    for group in world.groups:
+        labels = {int(world.clients[i].labels[0]) for i in group.clients}
+        others = {int(world.clients[i].labels[0]) for g in world.groups if g is not group
+                  for i in g.clients}
+        assert not labels & others
+
+
+def test_peer_latency_grows_with_distance() -> None:
+    world = world_of("groups: {count: 2, positions: [{lat_deg: 0, lon_deg: 0}, "
+                     "{lat_deg: 0, lon_deg: 90}]}\n"
+                     "network: {edge_edge: {latency_s: 1 ms, propagation_km_per_s: 200000}}\n")
+    link = world.groups.peer_link("edge-0", "edge-1")
+    quarter_km = world.groups.distance_km("edge-0", "edge-1")
+    assert quarter_km == pytest.approx(math.pi / 2 * 6371.0, rel=1e-4)  # a quarter meridian
+    assert link.link.latency_s == pytest.approx(0.001 + quarter_km / 200_000.0)
+    assert world.groups.peer_link("edge-0", "edge-1") is link
+
+
+def test_group_rules_are_reported_with_their_keys() -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_text(BASE + "groups: {count: 3, assignment: explicit, "
+                                  "names: [a, a]}\n")
+    text = str(info.value)
+    assert "assignment 'explicit' needs members" in text
+    assert "group names must be unique; repeated: a" in text
+    assert "2 names for 3 groups" in text
+
+
+def test_region_groups_need_a_space_section() -> None:
+    with pytest.raises(ScenarioError, match=r"assignment 'region' makes one group per space"):
+        scenario_from_text(BASE + "groups: {assignment: region}\n")
+
+
+def test_a_group_may_not_take_a_device_name() -> None:
+    with pytest.raises(ScenarioError, match=r"'client-3' would name two nodes"):
+        world_of("groups: {count: 2, names: [client-3, b]}\n")

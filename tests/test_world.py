@@ -1,0 +1,72 @@
+"""Tests of simfl.scenario.world: per-client test data and pooled personalized evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from simfl.engine.simulation import Simulation
+from simfl.errors import ScenarioError
+from simfl.learning.training import evaluate
+from simfl.scenario.load import scenario_from_text
+from simfl.scenario.world import World, build_world
+
+BASE = """
+name: w
+partition: {num_clients: 8, scheme: labels_per_client, labels_per_client: 2}
+model: {hidden: [8]}
+algorithm: {name: fedavg, rounds: 1}
+"""
+
+
+def world_of(extra: str = "") -> World:
+    scenario = scenario_from_text(BASE + extra)
+    return build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+
+
+def test_proportional_client_tests_leave_training_data_alone() -> None:
+    plain = world_of("data: {client_test: proportional}\n")
+    again = world_of("data: {client_test: holdout}\n")
+    for a in plain.clients:
+        assert a.test_y is not None
+        assert set(a.test_y.tolist()) <= set(a.labels.tolist())
+    assert sum(c.num_samples for c in plain.clients) > sum(c.num_samples for c in again.clients)
+
+
+def test_holdout_moves_a_quarter_of_each_shard_to_test() -> None:
+    plain, held = world_of(), world_of("data: {client_test: holdout}\n")
+    for a, b in zip(plain.clients, held.clients, strict=True):
+        assert b.num_samples + b.num_test_samples == a.num_samples
+        assert b.num_test_samples == pytest.approx(0.25 * a.num_samples, abs=2)
+
+
+def test_synthetic_clients_test_on_their_own_split() -> None:
+    world = world_of("data: {dataset: synthetic}\n")
+    own = torch.cat([c.test_y for c in world.clients if c.test_y is not None])
+    assert torch.equal(own, world.test_y)
+
+
+def test_natural_needs_a_dataset_with_user_splits() -> None:
+    with pytest.raises(ScenarioError, match=r"client_test 'natural' uses each user's own test"):
+        scenario_from_text(BASE + "data: {client_test: natural}\n")
+
+
+def test_personalized_evaluation_pools_samples_over_clients() -> None:
+    world = world_of()
+    w = world.initial_parameters()
+    pooled = world.evaluate_clients({i: w for i in range(len(world.clients))})
+    xs = torch.cat([c.test_x for c in world.clients if c.test_x is not None])
+    ys = torch.cat([c.test_y for c in world.clients if c.test_y is not None])
+    model = world.model_factory()
+    assert pooled == pytest.approx(evaluate(model, xs, ys))
+
+
+def test_each_client_is_measured_with_its_own_model() -> None:
+    world = world_of()
+    w = world.initial_parameters()
+    own = {i: w * (1 + i) for i in range(len(world.clients))}
+    mixed = world.evaluate_clients(own)
+    same = world.evaluate_clients({i: w for i in own})
+    assert mixed["loss"] != same["loss"]
+    assert np.isfinite(mixed["loss"])
