@@ -248,6 +248,8 @@ def _parse_group(tokens: list[str], at: int) -> tuple[list[Any], int]:
             continue
         if at < len(tokens) and tokens[at] == ")":
             return items, at + 1
+        if at >= len(tokens):
+            raise ValueError("WKT: missing ')' at the end; the parentheses are unbalanced")
         raise ValueError("WKT: expected ',' or ')' between coordinates")
 
 
