@@ -22,13 +22,12 @@ from typing import Any
 import numpy as np
 
 from simfl.atomic import write_json
-from simfl.errors import DataError, SimflError
+from simfl.errors import DataError, SimflError, capped
 from simfl.geo.areas import CircleArea, PolygonArea, polygon_from_lonlat
 from simfl.geo.zones import Zone
 
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
 WKT_COLUMNS = ("wkt", "geometry")  # looked for, case-insensitively, when none is named
-MAX_PROBLEMS = 50
 
 Parts = list[list[Any]]  # polygons -> rings -> positions [lon, lat]
 
@@ -85,7 +84,8 @@ def read_geojson_zones(path: str | os.PathLike[str], *, name_property: str = "na
     if not doc["features"]:
         problems.append(f"{path}: the FeatureCollection has no features; add one per zone")
     _check_unique(zones, path, problems)
-    _raise(problems)
+    if problems:
+        raise DataError(capped(problems))
     return zones
 
 
@@ -152,7 +152,8 @@ def read_wkt_zones(path: str | os.PathLike[str], *, name_column: str = "name",
     if not zones and not problems:
         problems.append(f"{path}: no zones; add one row per zone below the header")
     _check_unique(zones, path, problems)
-    _raise(problems)
+    if problems:
+        raise DataError(capped(problems))
     return zones
 
 
@@ -304,14 +305,6 @@ def _check_unique(zones: list[Zone], path: Path, problems: list[str]) -> None:
         if count > 1:
             problems.append(f"{path}: zone name {name!r} appears {count} times; names must be "
                             "unique")
-
-
-def _raise(problems: list[str]) -> None:
-    if len(problems) > MAX_PROBLEMS:
-        extra = len(problems) - MAX_PROBLEMS
-        problems = [*problems[:MAX_PROBLEMS], f"... and {extra} more problems"]
-    if problems:
-        raise DataError(problems)
 
 
 def _read_text(path: Path) -> str:

@@ -31,7 +31,7 @@ from typing import IO, Any, Literal
 
 import numpy as np
 
-from simfl.errors import DataError, SimflError
+from simfl.errors import MAX_PROBLEMS, DataError, SimflError
 from simfl.geo.zones import OUTSIDE, Zone, check_zones, zone_index
 from simfl.learning.sequences import (
     FeatureScaling,
@@ -44,7 +44,6 @@ FITREC_SEQ_LEN = 450
 SEQUENCE_KEYS = ("timestamp", "latitude", "longitude", "altitude", "heart_rate")
 REQUIRED_KEYS = ("id", "userId", "sport", *SEQUENCE_KEYS)
 TIME_INPUTS = ("elapsed", "total")
-MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True, eq=False)

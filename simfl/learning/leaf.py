@@ -23,13 +23,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from simfl.errors import DataError
+from simfl.errors import DataError, capped
 from simfl.learning.dataset import Dataset
 
 SPLITS = ("train", "test")
 LEAF_KEYS = ("users", "num_samples", "user_data")
 LEAF_TASKS = ("auto", "classification", "regression")
-MAX_PROBLEMS = 50
 SUFFIXES = (".json", ".json.gz")
 
 
@@ -139,11 +138,11 @@ def load_leaf(
     shape = _feature_shape(splits, image_shape, problems)
     kind = _label_task(splits, task, problems)
     if problems:
-        _raise(problems)
+        raise DataError(capped(problems))
     labels = {s: {u: _labels(y, kind) for u, y in splits[s].y.items()} for s in SPLITS}
     n_classes = _num_classes(labels, kind, num_classes, splits, problems)
     if problems:
-        _raise(problems)
+        raise DataError(capped(problems))
     name = root.parent.name if root.name == "data" else root.name
     clients = []
     for user in train.x:
@@ -375,10 +374,3 @@ def _num_classes(labels: dict[str, dict[str, np.ndarray]], kind: str, given: int
     if given <= top:
         problems.append(f"num_classes={given} but label {top} occurs; use at least {top + 1}")
     return int(given)
-
-
-def _raise(problems: list[str]) -> None:
-    if len(problems) > MAX_PROBLEMS:
-        extra = len(problems) - MAX_PROBLEMS
-        problems = [*problems[:MAX_PROBLEMS], f"... and {extra} more problems"]
-    raise DataError(problems)
