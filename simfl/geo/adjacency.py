@@ -32,7 +32,7 @@ from simfl.geo.areas import (
     Area,
     CircleArea,
     FloatArray,
-    _odd_crossings,
+    odd_crossings,
 )
 from simfl.orbits.regions import great_circle_km
 
@@ -167,7 +167,7 @@ def _within_box(verts: FloatArray, box: tuple[float, float, float, float],
 def _even_odd(point: FloatArray, rings: list[FloatArray]) -> bool:
     inside = False
     for ring in rings:
-        inside ^= bool(_odd_crossings(point[:, 0], point[:, 1], ring)[0])
+        inside ^= bool(odd_crossings(point[:, 0], point[:, 1], ring)[0])
     return inside
 
 

@@ -86,7 +86,7 @@ class PolygonArea:
         inside = np.zeros(lat.shape, dtype=bool)
         flat_lat, flat_lon, flat_in = lat.ravel(), lon.ravel(), inside.reshape(-1)
         for ring in self.rings():
-            flat_in ^= _odd_crossings(flat_lat, flat_lon, ring)
+            flat_in ^= odd_crossings(flat_lat, flat_lon, ring)
         return flat_in.reshape(lat.shape)
 
     def bounds_deg(self) -> tuple[float, float, float, float]:
@@ -226,9 +226,11 @@ Area = PolygonArea | CircleArea | GridCell
 AREA_KINDS = ("polygon", "circle", "grid cell")
 
 
-def _odd_crossings(lat: FloatArray, lon: FloatArray, ring: FloatArray) -> BoolArray:
-    """Return, per point, whether a ray towards +lon crosses the ring's edges an odd number
-    of times (edges straight in the lon/lat plane)."""
+def odd_crossings(lat: FloatArray, lon: FloatArray, ring: FloatArray) -> BoolArray:
+    """Return ``(n,)`` bools: does a ray from each point towards +lon cross the ring oddly?
+
+    Edges are straight in the lon/lat plane; points are flat ``(n,)`` arrays in degrees.
+    """
     y1, x1 = ring[:, 0], ring[:, 1]
     y2, x2 = np.roll(y1, -1), np.roll(x1, -1)
     odd = np.zeros(lat.shape, dtype=bool)
