@@ -26,6 +26,16 @@ class SimflError(Exception):
         super().__init__("\n".join(self.problems))
 
 
+MAX_PROBLEMS = 50  # lines shown of one error; a file broken everywhere is not listed whole
+
+
+def capped(problems: list[str], limit: int = MAX_PROBLEMS) -> list[str]:
+    """Return the first ``limit`` problems, plus a last line counting the others."""
+    if len(problems) <= limit:
+        return problems
+    return [*problems[:limit], f"... and {len(problems) - limit} more problems"]
+
+
 class ScenarioError(SimflError):
     """A scenario file (or its overrides) is malformed or invalid."""
 

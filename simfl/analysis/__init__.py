@@ -31,6 +31,7 @@ from simfl.analysis.tables import bytes_by, human_bytes, human_duration, summary
 from simfl.analysis.timeaxis import TimeUnit, choose_time_unit
 from simfl.analysis.timeline import plot_node_timeline
 from simfl.analysis.worldmap import draw_world, small_circle, split_antimeridian
+from simfl.analysis.zone_map import plot_zone_map
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -53,6 +54,7 @@ __all__ = [
     "plot_metric_vs_round",
     "plot_metric_vs_time",
     "plot_node_timeline",
+    "plot_zone_map",
     "save_figure",
     "select_metric",
     "sites_frame",
