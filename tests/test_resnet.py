@@ -90,10 +90,10 @@ def test_training_updates_batchnorm_statistics() -> None:
 
 def test_evaluate_uses_running_statistics_and_changes_nothing() -> None:
     model = build_model("resnet8", SMALL, 4, hidden=(4,), seed=0)
-    x, y = torch.randn(24, *SMALL), torch.randint(0, 4, (24,))
-    train_local(model, x, y, TrainConfig(batch_size=8), np.random.default_rng(0))
+    x, y = torch.randn(8, *SMALL), torch.randint(0, 4, (8,))
+    train_local(model, x, y, TrainConfig(batch_size=4), np.random.default_rng(0))
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    whole = evaluate(model, x, y, batch_size=24)
+    whole = evaluate(model, x, y, batch_size=8)
     one_by_one = evaluate(model, x, y, batch_size=1)
     one_ulp_loss = 1e-6
     assert whole["loss"] == pytest.approx(one_by_one["loss"], abs=one_ulp_loss)
