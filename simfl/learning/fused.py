@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import nn
@@ -178,7 +179,23 @@ class StageHead(nn.Module):
         return self.classifier(h)
 
 
-class StageModel(nn.Module):
+class _FrozenPrefix(nn.Module):
+    """A model that starts with a :class:`FusedStack` kept frozen in train mode too."""
+
+    def __init__(self, fused: Sequence[FusedBlock], freeze_bn_stats: bool) -> None:
+        super().__init__()
+        self.fused = FusedStack(fused)
+        self.freeze_bn_stats = freeze_bn_stats
+
+    def train(self, mode: bool = True) -> Self:
+        """Set train/eval mode; the fused blocks stay in eval mode when statistics are frozen."""
+        super().train(mode)
+        if self.freeze_bn_stats:
+            self.fused.eval()
+        return self
+
+
+class StageModel(_FrozenPrefix):
     """Client m's network in stage k: frozen ``F^1..F^{k-1}``, then its :class:`StageHead`.
 
     Input ``(n, *input_shape)``, output ``(n, num_outputs)``. Train it like any model
@@ -197,13 +214,11 @@ class StageModel(nn.Module):
         feature_shapes: Sequence[tuple[int, ...]],
         freeze_bn_stats: bool = True,
     ) -> None:
-        super().__init__()
-        self.fused = FusedStack(fused)
+        super().__init__(fused, freeze_bn_stats)
         self.head = head
         self.num_clients = num_clients
         self.adaptor = adaptor
         self.feature_shapes = [tuple(s) for s in feature_shapes]
-        self.freeze_bn_stats = freeze_bn_stats
         self.train(self.training)
 
     @property
@@ -215,13 +230,6 @@ class StageModel(nn.Module):
     def num_blocks(self) -> int:
         """Return K."""
         return len(self.feature_shapes)
-
-    def train(self, mode: bool = True) -> StageModel:
-        """Set train/eval mode; the fused blocks stay in eval mode when statistics are frozen."""
-        super().train(mode)
-        if self.freeze_bn_stats:
-            self.fused.eval()
-        return self
 
     def frozen_features(self, x: torch.Tensor) -> torch.Tensor:
         """Return the head's input: ``x`` (k = 1) or ``concat_m h_m^{k-1}``, ``(n, M*C, ...)``."""
@@ -281,7 +289,7 @@ def next_stage(stage: StageModel, fused_block: FusedBlock, *, seed: int) -> Stag
                       freeze_bn_stats=stage.freeze_bn_stats)
 
 
-class FusedModel(nn.Module):
+class FusedModel(_FrozenPrefix):
     """The final model: ``C(combine over m of h_m^K)`` with all K blocks fused and frozen.
 
     Input ``(n, *input_shape)``, output ``(n, num_outputs)``. Only the classifier trains.
@@ -291,19 +299,10 @@ class FusedModel(nn.Module):
         self, fused: Sequence[FusedBlock], classifier: nn.Linear, *, combine: str = "sum",
         freeze_bn_stats: bool = True,
     ) -> None:
-        super().__init__()
-        self.fused = FusedStack(fused)
+        super().__init__(fused, freeze_bn_stats)
         self.classifier = classifier
         self.combine = combine
-        self.freeze_bn_stats = freeze_bn_stats
         self.train(self.training)
-
-    def train(self, mode: bool = True) -> FusedModel:
-        """Set train/eval mode; the fused blocks stay in eval mode when statistics are frozen."""
-        super().train(mode)
-        if self.freeze_bn_stats:
-            self.fused.eval()
-        return self
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Return the classifier's input ``(n, D)``: sum (or mean) of the M final features."""
