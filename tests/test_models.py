@@ -15,12 +15,15 @@ SHAPES = {
     "cnn": (1, 8, 8),
     "gru": (6, 3),
     "lstm": (6, 3),
+    "resnet8": (3, 8, 8),
+    "resnet18": (3, 8, 8),
 }
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_every_kind_maps_a_batch_to_outputs(kind: str) -> None:
-    model = build_model(kind, SHAPES[kind], 7, hidden=(8, 8), seed=0)
+    hidden = (4,) if kind.startswith("resnet") else (8, 8)
+    model = build_model(kind, SHAPES[kind], 7, hidden=hidden, seed=0)
     out = model(torch.zeros(5, *SHAPES[kind]))
     assert out.shape == (5, 7)
 

@@ -3,7 +3,8 @@
 Compute time in simfl is FLOPs / device FLOP/s, so the FLOPs come from running the actual
 model on a small batch under :class:`~torch.utils.flop_counter.FlopCounterMode`. Like that
 counter, we count matrix products and convolutions (a multiply-add is 2 FLOPs) and ignore
-elementwise work (activations, the loss, bias adds, optimizer updates).
+elementwise work (activations, the loss, bias adds, optimizer updates, BatchNorm, pooling
+and residual additions: a ResNet's count is its convolutions and its classifier).
 
 Recurrent layers: on CPU, PyTorch runs ``nn.LSTM`` (and on some builds ``nn.GRU``) as one
 fused oneDNN op, ``aten.mkldnn_rnn_layer``, for which the counter has no formula and would
@@ -122,6 +123,38 @@ def _count(
         raise SimflError(
             f"flops: the model does not accept input of shape {tuple(input_shape)} per sample "
             f"({exc}); pass the shape of one sample without the batch axis"
+        ) from exc
+    return counter.get_total_flops() / COUNT_BATCH
+
+
+def part_flops_per_sample(
+    part: nn.Module, input_shape: tuple[int, ...], *, train: bool, input_grad: bool = False
+) -> float:
+    """Return the FLOPs per sample of one part of a network (a block, an adaptor, a head).
+
+    The part is copied and run on a zero batch. ``train=True`` adds the backward pass of
+    the sum of its outputs (a tensor or a list of tensors): weight gradients of its
+    trainable parameters, and input gradients when ``input_grad`` (as for every part but
+    the first one of a network trained end to end). Counts of consecutive parts then add
+    up to the count of the whole network.
+    """
+    probe = copy.deepcopy(part)
+    probe.train(train)
+    x = torch.zeros((COUNT_BATCH, *input_shape), dtype=torch.float32)
+    x.requires_grad_(train and input_grad)
+    counter = FlopCounterMode(display=False, custom_mapping=_custom_mapping())
+    try:
+        with torch.set_grad_enabled(train), counter:
+            out = probe(x)
+            outs = out if isinstance(out, list | tuple) else [out]
+            if train:
+                total = sum(o.sum() for o in outs)
+                if isinstance(total, torch.Tensor) and total.requires_grad:
+                    total.backward()
+    except RuntimeError as exc:
+        raise SimflError(
+            f"flops: the part does not accept input of shape {tuple(input_shape)} per sample "
+            f"({exc}); pass the shape of one sample of its input without the batch axis"
         ) from exc
     return counter.get_total_flops() / COUNT_BATCH
 

@@ -1,4 +1,4 @@
-"""Model factory: logistic regression, MLP, small CNN, GRU and LSTM, seeded initialisation.
+"""Model factory: logistic regression, MLP, small CNN, ResNets, GRU and LSTM, seeded init.
 
 Every model maps a batch ``(n, *input_shape)`` to ``(n, num_outputs)`` (logits for
 classification, predictions for regression).
@@ -13,8 +13,10 @@ import torch
 from torch import nn
 
 from simfl.errors import SimflError
+from simfl.learning.resnet import DEFAULT_WIDTH, build_resnet
 
-MODEL_KINDS: tuple[str, ...] = ("logreg", "mlp", "cnn", "gru", "lstm")
+MODEL_KINDS: tuple[str, ...] = ("logreg", "mlp", "cnn", "gru", "lstm", "resnet8", "resnet18")
+RESNET_KINDS: tuple[str, ...] = ("resnet8", "resnet18")
 
 
 class SequenceModel(nn.Module):
@@ -40,7 +42,7 @@ def build_model(
     input_shape: tuple[int, ...],
     num_outputs: int,
     *,
-    hidden: Sequence[int] = (64, 64),
+    hidden: Sequence[int] | None = None,
     seed: int,
 ) -> nn.Module:
     """Return a freshly initialised model; the same arguments give bitwise equal weights.
@@ -56,17 +58,23 @@ def build_model(
           ``hidden[1]`` channels + flatten + Linear; ``input_shape`` is ``(C, H, W)`` with
           H, W >= 4, e.g. (1, 8, 8), (1, 28, 28), (3, 32, 32);
         - ``"gru"``/``"lstm"``: ``len(hidden)`` stacked layers of width ``hidden[0]`` (all
-          entries equal) over ``input_shape = (seq, feat)``; the last step feeds a Linear.
+          entries equal) over ``input_shape = (seq, feat)``; the last step feeds a Linear;
+        - ``"resnet8"``/``"resnet18"``: CIFAR-style ResNet with BatchNorm
+          (:mod:`simfl.learning.resnet`); ``hidden = (w,)`` is the base width (default 16
+          and 64), ``input_shape`` is ``(C, H, W)``, e.g. (3, 32, 32).
     input_shape
         Shape of one sample, without the batch axis.
     num_outputs
         Classes (classification) or targets (regression, usually 1).
     hidden
-        Layer widths or channel counts, see ``kind``.
+        Layer widths or channel counts, see ``kind``; None gives ``(64, 64)``, or the
+        kind's base width for ResNets.
     seed
         Initialisation seed. The global torch RNG state is restored afterwards.
     """
     shape = tuple(int(d) for d in input_shape)
+    if hidden is None:
+        hidden = (DEFAULT_WIDTH[kind],) if kind in RESNET_KINDS else (64, 64)
     widths = [int(h) for h in hidden]
     _validate(kind, shape, num_outputs, widths)
     with torch.random.fork_rng(devices=[]):
@@ -98,6 +106,8 @@ def _construct(kind: str, shape: tuple[int, ...], outputs: int, widths: list[int
             nn.Flatten(),
             nn.Linear(c2 * (h // 4) * (w // 4), outputs),
         )
+    if kind in RESNET_KINDS:
+        return build_resnet(kind, shape[0], outputs, widths[0])
     return SequenceModel(kind, shape[1], widths[0], len(widths), outputs)
 
 
@@ -111,6 +121,17 @@ def _validate(kind: str, shape: tuple[int, ...], outputs: int, widths: list[int]
         problems.append(f"model {kind}: num_outputs={outputs}; it must be >= 1")
     if kind != "logreg" and (not widths or min(widths) < 1):
         problems.append(f"model {kind}: hidden={widths} must list positive widths")
+    if kind in RESNET_KINDS:
+        if len(shape) != 3:
+            problems.append(
+                f"model {kind}: input_shape {shape} must be (channels, height, width), "
+                "e.g. (3, 32, 32)"
+            )
+        if len(widths) != 1:
+            problems.append(
+                f"model {kind}: hidden={widths} must give one base width, e.g. "
+                f"hidden=({DEFAULT_WIDTH[kind]},); stage widths double from it"
+            )
     if kind == "cnn":
         if len(shape) != 3 or min(shape[1:], default=0) < 4:
             problems.append(
