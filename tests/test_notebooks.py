@@ -77,3 +77,12 @@ def test_notebook_runs_on_the_venv_kernel_without_errors_or_warnings(path: Path)
     assert stderr == [], "\n".join(stderr)
     figures = [i for i, o in outputs if "image/png" in o.get("data", {})]
     assert figures, f"{path.name} drew no figure"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_uses_only_the_front_door(path: Path) -> None:
+    sources = "\n".join(cell.source for cell in _code_cells(_read(path)))
+    deeper = re.findall(r"^\s*(?:from simfl\S*\s+import.*|import simfl\.\S+.*)$", sources,
+                        re.MULTILINE)
+    assert deeper == [], f"{path.name} imports below the front door: {deeper}"
+    assert re.search(r"^import simfl$", sources, re.MULTILINE)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -14,14 +17,17 @@ from simfl.scenario.world import World, build_world
 
 BASE = """
 name: w
-partition: {num_clients: 8, scheme: labels_per_client, labels_per_client: 2}
 model: {hidden: [8]}
 algorithm: {name: fedavg, rounds: 1}
 """
 
 
+PARTITION = "partition: {num_clients: 8, scheme: labels_per_client, labels_per_client: 2}\n"
+
+
 def world_of(extra: str = "") -> World:
-    scenario = scenario_from_text(BASE + extra)
+    text = BASE + extra
+    scenario = scenario_from_text(text if "partition:" in text else text + PARTITION)
     return build_world(scenario, Simulation(scenario.epoch, scenario.seed))
 
 
@@ -70,3 +76,46 @@ def test_each_client_is_measured_with_its_own_model() -> None:
     same = world.evaluate_clients({i: w for i in own})
     assert mixed["loss"] != same["loss"]
     assert np.isfinite(mixed["loss"])
+
+
+def write_leaf(root: Path, users: int = 3, features: int = 6) -> Path:
+    """Write a small LEAF-layout folder: every user with its own train and test samples."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 12), ("test", 4)):
+        (root / split).mkdir(parents=True)
+        names = [f"u{k}" for k in range(users)]
+        doc = {"users": names, "num_samples": [n] * users, "user_data": {
+            u: {"x": rng.normal(size=(n, features)).round(3).tolist(),
+                "y": [int(v) for v in rng.integers(0, 3, n)]} for u in names}}
+        (root / split / "all_data.json").write_text(json.dumps(doc))
+    return root
+
+
+def test_leaf_users_become_clients_with_their_own_test_data(tmp_path: Path) -> None:
+    leaf = write_leaf(tmp_path / "leaf")
+    world = world_of(f"data: {{dataset: leaf, path: {leaf}}}\npartition: {{scheme: iid}}\n")
+    assert [c.num_samples for c in world.clients] == [12, 12, 12]
+    assert all(c.num_test_samples == 4 for c in world.clients)
+    assert world.test_y.shape[0] == 12
+
+
+def test_leaf_takes_the_first_users_when_asked(tmp_path: Path) -> None:
+    leaf = write_leaf(tmp_path / "leaf")
+    world = world_of(f"data: {{dataset: leaf, path: {leaf}}}\npartition: {{num_clients: 2}}\n")
+    assert len(world.clients) == 2
+    with pytest.raises(ScenarioError, match=r"5 clients asked for, but .* has 3 users"):
+        world_of(f"data: {{dataset: leaf, path: {leaf}}}\npartition: {{num_clients: 5}}\n")
+
+
+def test_simfl_run_trains_on_a_leaf_folder(tmp_path: Path) -> None:
+    from simfl.cli import main
+
+    leaf = write_leaf(tmp_path / "leaf")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"name: leafrun\ndata: {{dataset: leaf, path: {leaf}}}\n"
+                        "model: {hidden: [8]}\n"
+                        "algorithm: {name: fedavg, rounds: 2, clients_per_round: 3}\n"
+                        "output: {figures: false}\n")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "run"), "-q"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["num_clients"], summary["rounds_completed"]) == (3, 2)

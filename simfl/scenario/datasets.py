@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from simfl.errors import ScenarioError
 from simfl.learning.builtin import load_digits, synthetic_fedprox
 from simfl.learning.cifar import load_cifar10_bin
 from simfl.learning.client_data import ClientData
@@ -17,6 +18,7 @@ from simfl.learning.client_tests import (
 )
 from simfl.learning.dataset import Dataset, train_test_split
 from simfl.learning.idx import load_mnist_idx
+from simfl.learning.leaf import load_leaf
 from simfl.learning.partition import (
     partition_dirichlet,
     partition_groups,
@@ -107,6 +109,35 @@ def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generato
                             rng)
 
 
+def _leaf_data(data: DataConfig, partition: PartitionConfig, model: ModelConfig,
+               test_rng: np.random.Generator) -> FederatedData:
+    """Return one client per LEAF user (the first ``partition.num_clients`` if it was set)."""
+    assert data.path is not None
+    shape = tuple(data.image_shape) if data.image_shape is not None else None
+    leaf = load_leaf(data.path, image_shape=shape)
+    users = list(leaf.clients)
+    if "num_clients" in partition.model_fields_set:
+        if partition.num_clients > len(users):
+            raise ScenarioError(f"partition.num_clients: {partition.num_clients} clients asked "
+                                f"for, but {data.path} has {len(users)} users; use at most "
+                                f"{len(users)} (or leave num_clients out to take them all)")
+        users = users[: partition.num_clients]
+    sequence = model.kind in ("gru", "lstm")
+    clients, own = [], []
+    for i, user in enumerate(users):
+        train, test = user.train, user.test
+        if sequence:
+            train, test = _as_sequence(train), _as_sequence(test)
+        x, y = _to_tensors(train)
+        clients.append(ClientData(f"client-{i}", x, y, train.y))
+        own.append(_to_tensors(test))
+    test_x = torch.cat([x for x, _ in own])
+    test_y = torch.cat([y for _, y in own])
+    clients = with_client_tests(clients, test_x, test_y, data, test_rng, own)
+    return FederatedData(clients, test_x, test_y, leaf.task, leaf.num_classes,
+                         tuple(clients[0].x.shape[1:]))
+
+
 def with_client_tests(
     clients: list[ClientData],
     test_x: torch.Tensor,
@@ -160,6 +191,8 @@ def build_federated_data(
     test data (default: a generator seeded with ``seed``).
     """
     test_rng = test_rng if test_rng is not None else np.random.default_rng(seed)
+    if data.dataset == "leaf":
+        return _leaf_data(data, partition, model, test_rng)
     sequence = model.kind in ("gru", "lstm")
     if data.dataset == "synthetic":
         syn = data.synthetic

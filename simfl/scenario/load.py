@@ -24,6 +24,7 @@ _DATA_FILES = {
     "mnist": "the four MNIST IDX files (train-images-idx3-ubyte, ...)",
     "fashion-mnist": "the four Fashion-MNIST IDX files (train-images-idx3-ubyte, ...)",
     "cifar10": "the CIFAR-10 binary batches (data_batch_1.bin .. 5, test_batch.bin)",
+    "leaf": "a LEAF-layout dataset (train/*.json and test/*.json)",
 }
 
 

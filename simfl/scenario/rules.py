@@ -15,7 +15,7 @@ from simfl.scenario.registry import config_of
 from simfl.scenario.source import YamlPath
 from simfl.scenario.units import parse_quantity
 
-FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
+FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10", "leaf")
 
 RULE_SEPARATOR = " | "
 """Joins several broken rules into one validator message (no rule message contains it)."""

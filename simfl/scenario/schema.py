@@ -44,6 +44,12 @@ class SyntheticConfig(Section):
 class DataConfig(Section):
     """Which dataset, where its files are, and how test data is held out.
 
+    ``leaf`` reads a folder in the LEAF / FedProx / pFedMe layout (``train/*.json``,
+    ``test/*.json``, also ``.json.gz``): one client per user in file order (the first
+    ``partition.num_clients`` users if you set it, else all of them), each with its own test
+    data; the union of their test data is the global test set. ``image_shape`` reshapes its
+    feature vectors, e.g. ``[1, 28, 28]`` for FEMNIST and a CNN.
+
     Every client also gets its own test data (``client_test``), on which its own model (a
     personalized, group or region model) is measured: ``proportional`` draws from the global
     test set with the client's label proportions (training data unchanged);
@@ -53,8 +59,10 @@ class DataConfig(Section):
     ``proportional``.
     """
 
-    dataset: Literal["digits", "synthetic", "mnist", "fashion-mnist", "cifar10"] = "digits"
+    dataset: Literal["digits", "synthetic", "mnist", "fashion-mnist", "cifar10", "leaf"] = (
+        "digits")
     path: Path | None = None
+    image_shape: list[Annotated[int, Field(gt=0)]] | None = None
     test_fraction: float = Field(0.2, gt=0, lt=1)
     split_seed: int | None = None
     synthetic: SyntheticConfig = SyntheticConfig()
