@@ -66,7 +66,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path: Path) -> None:
         f"{path}:3: epoch: epoch 2026-02-24T12:00:00 has no timezone; write it in UTC with a Z, "
         "e.g. 2026-02-24T12:00:00Z",
         f"{path}:5: data.dataset: 'mnst' is not allowed; choose one of 'digits', 'synthetic', "
-        "'mnist', 'fashion-mnist' or 'cifar10'",
+        "'mnist', 'fashion-mnist', 'cifar10' or 'leaf'",
         f"{path}:7: partition.clients: unknown key; did you mean 'num_clients'? allowed keys "
         "here are: alpha, groups, labels_per_client, min_samples_per_client, num_clients, scheme",
         f"{path}:9: training.lr: -1 is out of range; it must be > 0.0",
