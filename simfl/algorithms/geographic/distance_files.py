@@ -144,9 +144,6 @@ def _read_csv(text: str, path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
     values = np.full((n, n), np.nan)
     lines: list[int] = []
     body = rows[1:]
-    if len(body) != n:
-        problems.append(f"{path}: {len(body)} lines of distances for the {n} zones named on "
-                        f"line {header_line}; give one line per zone, in the header's order")
     for i, (number, row) in enumerate(body[:n]):
         lines.append(number)
         cells = [cell.strip() for cell in row]
@@ -165,6 +162,9 @@ def _read_csv(text: str, path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
             except ValueError:
                 problems.append(f"{path}:{number}: column {names[j]!r}: {cell!r} is not a "
                                 "number; write distances like 0.25 or 1e-3")
+    if len(body) != n:
+        problems.append(f"{path}: {len(body)} lines of distances for the {n} zones named on "
+                        f"line {header_line}; give one line per zone, in the header's order")
     if problems:
         raise DataError(_capped(problems))
     check_matrix(values, names, str(path), lines)
