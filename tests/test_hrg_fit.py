@@ -113,7 +113,8 @@ def test_average_linkage_heights_are_the_d_r_of_its_tree() -> None:
 
 
 @pytest.mark.parametrize("kind,n,seed", [
-    ("histogram", 8, 0), ("histogram", 12, 1), ("uniform", 9, 2), ("clustered", 12, 3),
+    ("histogram", 8, 0), ("histogram", 12, 1), ("uniform", 9, 2), ("uniform", 14, 3),
+    ("clustered", 12, 3),
 ])
 def test_mcmc_reaches_the_exact_optimum_on_small_graphs(kind: str, n: int, seed: int) -> None:
     D = {"histogram": lambda: histogram_matrix(n, seed), "uniform": lambda: uniform_matrix(n, seed),

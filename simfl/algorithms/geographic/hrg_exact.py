@@ -130,7 +130,8 @@ def _solve_size(k: int, m: int, count: np.ndarray, within: np.ndarray, weight: n
         a = pattern_bits @ bit_values[start:start + chunk].T  # (T, c) bit sets A
         b = s[None, :] - a
         cross = 0.5 * (within[s][None, :] - within[a] - within[b])
-        cost = best[a] + best[b] + cross / (weight[a] * weight[b])
+        weight_a = weight[a]
+        cost = best[a] + best[b] + cross / (weight_a * (weight[s][None, :] - weight_a))
         pick = np.argmin(cost, axis=0)
         cols = np.arange(len(s))
         best[s] = cost[pick, cols]

@@ -57,7 +57,7 @@ class AnnealSchedule:
 
     t_start: float | None = None
     t_min_ratio: float = 0.01
-    anneal_sweeps: int = 2000
+    anneal_sweeps: int = 4000
     patience_sweeps: int = 50
     max_sweeps: int = 10_000
     restarts: int = 3
