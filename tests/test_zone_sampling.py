@@ -98,3 +98,10 @@ def test_same_seed_same_partners() -> None:
 def test_expected_partners_sum_rows() -> None:
     P = lca_probabilities(TREE, D_R)
     assert expected_partners(P) == pytest.approx(P.sum(axis=1), abs=PROB_TOL)
+
+
+def test_a_single_zone_has_no_partners() -> None:
+    tree = Dendrogram((), ("alone",))
+    P = lca_probabilities(tree, np.zeros(0))
+    assert P.tolist() == [[0.0]]
+    assert sample_partners(P, 0, np.random.default_rng(0)).size == 0

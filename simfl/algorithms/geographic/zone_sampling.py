@@ -21,6 +21,8 @@ def ancestor_probabilities(tree: Dendrogram, d: np.ndarray, zone: int) -> np.nda
     """Return ``softmax(-d_r)`` over the ancestors of ``zone``, parent first, shape (depth,)."""
     ancestors = np.asarray(tree.ancestors(zone), dtype=np.int64) - tree.n_zones
     scores = -np.asarray(d, dtype=float)[ancestors]
+    if scores.size == 0:  # a single zone has no ancestors
+        return scores
     weights = np.exp(scores - scores.max())
     return weights / weights.sum()
 
