@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from simfl import cli_orbits, cli_studies
+from simfl import cli_hrg, cli_orbits, cli_studies
 from simfl.errors import SimflError
 
 EXIT_USAGE = 2
@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type: ignore[type-arg,unused-ignore]
     cli_orbits.register,
     cli_studies.register,
+    cli_hrg.register,
 ]
 
 
