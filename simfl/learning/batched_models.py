@@ -1,0 +1,258 @@
+"""Stacked forms of models: one forward pass for many parameter sets of one architecture.
+
+A :class:`StackedModel` runs ``k`` copies of a model, each with its own parameters, on ``k``
+minibatches at once: parameters carry a leading client axis, linear layers become one
+``torch.baddbmm`` for all clients, convolutions one grouped convolution (``groups = k``), and
+recurrent layers one ``bmm`` per time step. Autograd differentiates it as usual, and each
+client's parameters receive only its own gradient.
+
+:func:`stacked_form` says which architectures are covered: ``nn.Sequential`` stacks of
+Flatten, Linear, ReLU, Conv2d and MaxPool2d (so logreg, MLP and CNN of
+:func:`~simfl.learning.models.build_model`) and the GRU/LSTM ``SequenceModel``. Anything else
+returns None and is trained sequentially.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from simfl.learning.models import SequenceModel
+
+#: A layer of the stacked forward pass: (activations, its parameters) -> activations.
+LayerFn = Callable[[torch.Tensor, Sequence[torch.Tensor]], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class StackedLayer:
+    """One step of a stacked forward pass and how many parameter tensors it consumes."""
+
+    name: str
+    num_params: int
+    apply: LayerFn
+
+
+@dataclass(frozen=True)
+class StackedModel:
+    """The batched form of one architecture.
+
+    Attributes
+    ----------
+    layers
+        The forward pass, in order; each consumes ``num_params`` parameter tensors.
+    param_shapes
+        Shape of each parameter of the model, in ``model.parameters()`` (= flat vector) order.
+    """
+
+    layers: tuple[StackedLayer, ...]
+    param_shapes: tuple[tuple[int, ...], ...]
+
+    @property
+    def num_parameters(self) -> int:
+        """Return the length of one flat parameter vector."""
+        return sum(math.prod(s) for s in self.param_shapes)
+
+    def split(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """Return contiguous per-parameter tensors ``(k, *shape)`` copied from ``flat (k, P)``."""
+        k = flat.shape[0]
+        sizes = [math.prod(s) for s in self.param_shapes]
+        return [
+            part.reshape(k, *shape).clone(memory_format=torch.contiguous_format)
+            for part, shape in zip(flat.split(sizes, dim=1), self.param_shapes, strict=True)
+        ]
+
+    def join(self, params: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Return the flat vectors ``(k, P)`` of per-parameter tensors ``(k, *shape)``."""
+        k = params[0].shape[0]
+        return torch.cat([p.detach().reshape(k, -1) for p in params], dim=1)
+
+    def forward(self, params: Sequence[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Return ``(k, b, outputs)``: each client's model on its own ``b`` samples.
+
+        Parameters
+        ----------
+        params
+            Per-parameter tensors ``(k, *shape)`` as from :meth:`split`.
+        x
+            ``(k, b, *input_shape)`` float32: client ``i``'s minibatch is ``x[i]``.
+        """
+        h, used = x, 0
+        for layer in self.layers:
+            h = layer.apply(h, params[used : used + layer.num_params])
+            used += layer.num_params
+        return h
+
+    def activation_floats(
+        self, params: Sequence[torch.Tensor], input_shape: tuple[int, ...]
+    ) -> int:
+        """Return the float32 activations one sample produces in the forward pass.
+
+        Sizes the groups of clients that fit in memory; ``params`` as for :meth:`forward`
+        (only their first client is used).
+        """
+        h, used, total = torch.zeros((1, 1, *input_shape)), 0, 0
+        first = [p[:1] for p in params]
+        with torch.no_grad():
+            for layer in self.layers:
+                h = layer.apply(h, first[used : used + layer.num_params])
+                used += layer.num_params
+                total += h.numel()
+        return total
+
+
+def batched_support(model: nn.Module, input_shape: tuple[int, ...] | None = None) -> bool:
+    """Return True if ``model`` can be trained and evaluated batched (see :func:`stacked_form`)."""
+    return stacked_form(model, input_shape) is not None
+
+
+def stacked_form(
+    model: nn.Module, input_shape: tuple[int, ...] | None = None
+) -> StackedModel | None:
+    """Return the batched form of ``model``, or None if its architecture is not covered.
+
+    Covered: float32 models whose parameters all train and which hold no buffers, being an
+    ``nn.Sequential`` of Flatten, Linear, ReLU, Conv2d (zero padding, no groups) and
+    MaxPool2d, or a :class:`~simfl.learning.models.SequenceModel` (GRU/LSTM + Linear head).
+
+    Parameters
+    ----------
+    model
+        The architecture (its current parameters are only used by the check below).
+    input_shape
+        Shape of one sample. When given, the stacked form is run on a probe of that shape
+        and must reproduce ``model``'s own outputs; otherwise None is returned.
+    """
+    params = list(model.parameters())
+    if not params or any(not p.requires_grad or p.dtype != torch.float32 for p in params):
+        return None
+    if next(model.buffers(), None) is not None:
+        return None
+    shapes = tuple(tuple(p.shape) for p in params)
+    layers: tuple[StackedLayer, ...] | None = None
+    if isinstance(model, SequenceModel):
+        from simfl.learning.batched_recurrent import recurrent_layers  # imports this module
+
+        rec = recurrent_layers(model)
+        layers = None if rec is None else (*rec, _linear_layer())
+    elif isinstance(model, nn.Sequential):
+        layers = _sequential_layers(model)
+    if layers is None:
+        return None
+    form = StackedModel(layers, shapes)
+    if input_shape is not None and not _reproduces(form, model, tuple(input_shape)):
+        return None
+    return form
+
+
+#: Probe samples and tolerance of the check that a stacked form reproduces its model.
+PROBE_SAMPLES = 3
+PROBE_ATOL = 1e-4
+
+
+def _reproduces(form: StackedModel, model: nn.Module, input_shape: tuple[int, ...]) -> bool:
+    """Return True if ``form`` gives ``model``'s outputs on a probe batch of ``input_shape``."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand((PROBE_SAMPLES, *input_shape), generator=gen)
+    params = [p.detach().unsqueeze(0) for p in model.parameters()]
+    try:
+        with torch.no_grad():
+            expected = model(x)
+            got = form.forward(params, x.unsqueeze(0))[0]
+    except RuntimeError:
+        return False
+    return got.shape == expected.shape and bool(torch.allclose(got, expected, atol=PROBE_ATOL))
+
+
+def _sequential_layers(model: nn.Sequential) -> tuple[StackedLayer, ...] | None:
+    """Return the stacked layers of a Sequential, switching layouts where needed.
+
+    Activations are ``(k, b, *features)`` ("rows") for Flatten and Linear, and grouped
+    images ``(b, k * C, H, W)`` for Conv2d and MaxPool2d; ReLU works in either.
+    """
+    layers: list[StackedLayer] = []
+    grouped = False
+    channels = 0
+    for child in model:
+        if isinstance(child, nn.Conv2d | nn.MaxPool2d) and not grouped:
+            layers.append(StackedLayer("to_grouped", 0, _to_grouped))
+            grouped = True
+        if isinstance(child, nn.Flatten | nn.Linear) and grouped:
+            if not channels:
+                return None
+            layers.append(StackedLayer("to_rows", 0, _to_rows_fn(channels)))
+            grouped = False
+        layer = _layer(child)
+        if layer is None:
+            return None
+        if isinstance(child, nn.Conv2d):
+            channels = child.out_channels
+        layers.append(layer)
+    return tuple(layers)
+
+
+def _layer(child: nn.Module) -> StackedLayer | None:
+    if isinstance(child, nn.Flatten):
+        if child.start_dim != 1 or child.end_dim != -1:
+            return None
+        return StackedLayer("flatten", 0, lambda h, p: h.reshape(h.shape[0], h.shape[1], -1))
+    if isinstance(child, nn.Linear):
+        return _linear_layer() if child.bias is not None else None
+    if isinstance(child, nn.ReLU):
+        return StackedLayer("relu", 0, lambda h, p: torch.relu(h))
+    if isinstance(child, nn.MaxPool2d):
+        pool = child
+        return StackedLayer("maxpool", 0, lambda h, p: pool(h))
+    if isinstance(child, nn.Conv2d):
+        return _conv_layer(child)
+    return None
+
+
+def _linear_layer() -> StackedLayer:
+    def apply(h: torch.Tensor, p: Sequence[torch.Tensor]) -> torch.Tensor:
+        weight, bias = p
+        return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
+
+    return StackedLayer("linear", 2, apply)
+
+
+def _conv_layer(conv: nn.Conv2d) -> StackedLayer | None:
+    if conv.groups != 1 or conv.padding_mode != "zeros" or conv.bias is None:
+        return None
+    if isinstance(conv.padding, str):
+        return None
+    out_ch = conv.out_channels
+    stride, padding, dilation = conv.stride, conv.padding, conv.dilation
+
+    def apply(h: torch.Tensor, p: Sequence[torch.Tensor]) -> torch.Tensor:
+        weight, bias = p
+        k = weight.shape[0]
+        return nn.functional.conv2d(
+            h,
+            weight.reshape(k * out_ch, *weight.shape[2:]),
+            bias.reshape(k * out_ch),
+            stride,
+            padding,
+            dilation,
+            groups=k,
+        )
+
+    return StackedLayer("conv2d", 2, apply)
+
+
+def _to_grouped(h: torch.Tensor, p: Sequence[torch.Tensor]) -> torch.Tensor:
+    """(k, b, C, H, W) -> (b, k * C, H, W): each client's channels are one conv group."""
+    k, b = h.shape[:2]
+    return h.transpose(0, 1).reshape(b, k * h.shape[2], *h.shape[3:])
+
+
+def _to_rows_fn(channels: int) -> LayerFn:
+    def to_rows(h: torch.Tensor, p: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(b, k * C, H, W) -> (k, b, C, H, W)."""
+        b = h.shape[0]
+        return h.reshape(b, h.shape[1] // channels, channels, *h.shape[2:]).transpose(0, 1)
+
+    return to_rows

@@ -1,0 +1,261 @@
+"""Batched local training: many clients' ``train_local`` calls as one computation.
+
+:func:`train_batched` trains a list of :class:`BatchJob` (one client update each: start
+parameters, data, :class:`~simfl.learning.training.TrainConfig`, shuffling stream, optional
+proximal term) of one architecture together: parameters are stacked along a client axis, each
+step is one forward/backward for all clients still training (see
+:mod:`simfl.learning.batched_models`), ragged minibatches are padded and masked so each
+client's loss is its own minibatch mean, and the optimizer update is a few tensor operations
+on the stacked parameters. Each client draws its permutations exactly as ``train_local`` does,
+so the results equal the sequential ones up to floating-point rounding (the summation order of
+batched matrix products differs). Architectures without a stacked form are trained
+sequentially with ``train_local``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from simfl.errors import SimflError
+from simfl.learning.batched_models import StackedModel, stacked_form
+from simfl.learning.minibatch_schedule import MinibatchSchedule, draw_minibatches, total_steps
+from simfl.learning.params import get_flat, set_flat
+from simfl.learning.stacked_optimizer import StackedOptimizer
+from simfl.learning.training import TrainConfig, TrainResult, _check_data, train_local
+
+#: Activation floats (float32) one group of clients may hold in a step: 2**25 = 128 MiB.
+MAX_ACTIVATION_FLOATS = 2**25
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One client update to be trained in a batch, as the arguments of ``train_local``.
+
+    Attributes
+    ----------
+    start
+        Flat parameter vector ``(P,)`` to start from (as from ``get_flat``).
+    x, y
+        The client's features and labels/targets.
+    cfg
+        Optimizer, learning rate, epochs or steps, batch size.
+    rng
+        The client's shuffling stream; advanced exactly as ``train_local`` advances it.
+    prox
+        Optional ``(w_ref, mu)`` proximal term, as for ``train_local``.
+    steps
+        Optional number of minibatches overriding ``cfg.steps`` and ``cfg.epochs``.
+    """
+
+    start: torch.Tensor
+    x: torch.Tensor
+    y: torch.Tensor
+    cfg: TrainConfig
+    rng: np.random.Generator
+    prox: tuple[torch.Tensor, float] | None = None
+    steps: int | None = None
+
+
+def train_batched(
+    model: nn.Module,
+    jobs: Sequence[BatchJob],
+    task: str = "classification",
+    max_activation_floats: int = MAX_ACTIVATION_FLOATS,
+) -> list[tuple[torch.Tensor, TrainResult]]:
+    """Train all ``jobs`` together; return per job its trained flat vector and TrainResult.
+
+    Parameters
+    ----------
+    model
+        The architecture, as built by ``build_model``; left untouched.
+    jobs
+        The client updates. Jobs whose optimizer settings (optimizer, lr, momentum,
+        weight_decay, prox mu) differ are trained in separate groups.
+    task
+        ``"classification"`` (cross-entropy) or ``"regression"`` (mean squared error).
+    max_activation_floats
+        Memory bound: clients are split into groups whose activations in one step stay
+        below this many float32 values.
+
+    Returns
+    -------
+    list of (torch.Tensor, TrainResult)
+        In job order: the trained parameters ``(P,)`` float32 and what ``train_local`` would
+        have reported for that job.
+    """
+    if not jobs:
+        return []
+    input_shape = _check_jobs(model, jobs, task)
+    form = stacked_form(model, input_shape)
+    if form is None:
+        return [_train_sequential(model, job, task) for job in jobs]
+    steps = [
+        total_steps(len(j.y), j.cfg.batch_size, j.cfg.epochs, j.cfg.steps if j.steps is None
+                    else j.steps)
+        for j in jobs
+    ]
+    drawn = [  # in job order, so a stream shared by two jobs advances as sequentially
+        draw_minibatches(len(j.y), j.cfg.batch_size, s, j.rng)
+        for j, s in zip(jobs, steps, strict=True)
+    ]
+    out: list[tuple[torch.Tensor, TrainResult] | None] = [None] * len(jobs)
+    for members in _groups(jobs, steps, form, input_shape, max_activation_floats):
+        trained = _train_group(form, [jobs[i] for i in members], [drawn[i] for i in members],
+                               task)
+        for i, result in zip(members, trained, strict=True):
+            out[i] = result
+    return [r for r in out if r is not None]
+
+
+def _train_group(
+    form: StackedModel, jobs: list[BatchJob], drawn: list[np.ndarray], task: str
+) -> list[tuple[torch.Tensor, TrainResult]]:
+    """Train jobs with equal optimizer settings, ordered by steps descending, as one batch."""
+    sizes_n = [len(j.y) for j in jobs]
+    offsets = np.concatenate([[0], np.cumsum(sizes_n)[:-1]])
+    sched = MinibatchSchedule.stack(drawn, offsets.tolist())
+    x_all = torch.cat([j.x for j in jobs])
+    y_all = torch.cat([j.y for j in jobs])
+    feat = tuple(x_all.shape[1:])
+    params = form.split(torch.stack([j.start.to(torch.float32) for j in jobs]))
+    cfg = jobs[0].cfg
+    prox = jobs[0].prox
+    refs = form.split(torch.stack([j.prox[0] for j in jobs if j.prox])) if prox else None
+    optimizer = StackedOptimizer(cfg, params)
+    loss_fn = stacked_loss(task, y_all)
+    loss_sum = torch.zeros(len(jobs), dtype=torch.float64)
+    sizes = torch.from_numpy(sched.sizes).to(torch.float64)
+    for s in range(sched.num_steps):
+        k, b = int(sched.active[s]), int(sched.widths[s])
+        rows = torch.from_numpy(np.ascontiguousarray(sched.rows[s, :k, :b])).view(-1)
+        weights = torch.from_numpy(np.ascontiguousarray(sched.weights[s, :k, :b]))
+        live = [p[:k].requires_grad_() for p in params]
+        out = form.forward(live, x_all.index_select(0, rows).view(k, b, *feat))
+        per_client = loss_fn(out, y_all.index_select(0, rows), weights)
+        grads = list(torch.autograd.grad(per_client.sum(), live))
+        with torch.no_grad():
+            if refs is not None and prox is not None:
+                mu = float(prox[1])
+                torch._foreach_add_(grads, live, alpha=mu)
+                torch._foreach_add_(grads, [r[:k] for r in refs], alpha=-mu)
+            optimizer.step(live, grads)
+            loss_sum[:k] += per_client.detach().to(torch.float64) * sizes[s, :k]
+    flat = form.join(params)
+    steps = (sched.sizes > 0).sum(axis=0)
+    seen = sched.sizes.sum(axis=0)
+    return [
+        (flat[c].clone(), TrainResult(n, int(steps[c]), int(seen[c]),
+                                      float(loss_sum[c]) / int(seen[c])))
+        for c, n in enumerate(sizes_n)
+    ]
+
+
+StackedLoss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def stacked_loss(task: str, y: torch.Tensor) -> StackedLoss:
+    """Return ``loss(out, y_rows, weights) -> (k,)``: each client's weighted sample losses.
+
+    ``out`` is ``(k, b, outputs)``, ``y_rows`` the ``k * b`` gathered labels/targets and
+    ``weights`` ``(k, b)``. With weights ``1 / size`` (0 for padding) each entry is the
+    client's minibatch mean loss, as ``train_local``'s cross-entropy or MSE.
+    """
+    if task == "classification":
+
+        def cross_entropy(out: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+            k, b, classes = out.shape
+            logits = out.reshape(k * b, classes)
+            per_sample = nn.functional.cross_entropy(logits, yb, reduction="none")
+            return (per_sample.view(k, b) * w).sum(dim=1)
+
+        return cross_entropy
+    if y.ndim == 1:
+
+        def squared_error(out: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+            k, b = w.shape
+            return ((out.squeeze(-1) - yb.view(k, b)).square() * w).sum(dim=1)
+
+        return squared_error
+    outputs = int(y.shape[1])
+
+    def squared_errors(out: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        k, b = w.shape
+        per_sample = (out - yb.view(k, b, outputs)).square().sum(dim=2)
+        return (per_sample * (w / outputs)).sum(dim=1)
+
+    return squared_errors
+
+
+def _groups(
+    jobs: Sequence[BatchJob],
+    steps: list[int],
+    form: StackedModel,
+    input_shape: tuple[int, ...],
+    max_floats: int,
+) -> list[list[int]]:
+    """Return job indices grouped by optimizer settings, each by steps descending, chunked."""
+    by_key: dict[tuple[object, ...], list[int]] = {}
+    for i, j in enumerate(jobs):
+        mu = None if j.prox is None else float(j.prox[1])
+        key = (j.cfg.optimizer, j.cfg.lr, j.cfg.momentum, j.cfg.weight_decay, mu)
+        by_key.setdefault(key, []).append(i)
+    probe = form.split(jobs[0].start.to(torch.float32).unsqueeze(0))
+    per_sample = max(1, form.activation_floats(probe, input_shape))
+    groups = []
+    for members in by_key.values():
+        members.sort(key=lambda i: -steps[i])
+        width = max(jobs[i].cfg.batch_size for i in members)
+        chunk = max(1, max_floats // (per_sample * width))
+        groups += [members[a : a + chunk] for a in range(0, len(members), chunk)]
+    return groups
+
+
+def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str) -> tuple[int, ...]:
+    """Validate every job as ``train_local`` would; return the common sample shape."""
+    total = sum(p.numel() for p in model.parameters())
+    shape = tuple(jobs[0].x.shape[1:])
+    for i, j in enumerate(jobs):
+        _check_data(model, j.x, j.y, task)
+        if tuple(j.x.shape[1:]) != shape:
+            raise SimflError(
+                f"train_batched: job {i} has samples of shape {tuple(j.x.shape[1:])} but job 0 "
+                f"has {shape}; a batch holds clients of one architecture and data shape"
+            )
+        if j.start.ndim != 1 or j.start.numel() != total:
+            raise SimflError(
+                f"train_batched: job {i}'s start vector has shape {tuple(j.start.shape)}; the "
+                f"model has {total} parameters; pass get_flat of the same architecture"
+            )
+        if j.steps is not None and j.steps < 1:
+            raise SimflError(f"train_batched: job {i} has steps={j.steps}; it must be >= 1")
+        if j.prox is not None:
+            ref, mu = j.prox
+            if mu < 0:
+                raise SimflError(f"prox: mu={mu} must be >= 0 (0 disables the proximal term)")
+            if ref.ndim != 1 or ref.numel() != total:
+                raise SimflError(
+                    f"prox: reference vector of shape {tuple(ref.shape)} does not fit a model "
+                    f"with {total} parameters; pass get_flat(reference_model) of the same "
+                    "architecture"
+                )
+    return shape
+
+
+def _train_sequential(
+    model: nn.Module, job: BatchJob, task: str
+) -> tuple[torch.Tensor, TrainResult]:
+    """Return ``train_local``'s outcome for one job, on a copy of ``model``."""
+    local = copy.deepcopy(model)
+    set_flat(local, job.start)
+    cfg = job.cfg
+    if job.steps is not None:
+        cfg = TrainConfig(cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay, None,
+                          job.steps, cfg.batch_size)
+    result = train_local(local, job.x, job.y, cfg, job.rng, task, job.prox)
+    return get_flat(local), result
