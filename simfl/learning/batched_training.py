@@ -105,7 +105,7 @@ def train_batched(
         for j, s in zip(jobs, steps, strict=True)
     ]
     out: list[tuple[torch.Tensor, TrainResult] | None] = [None] * len(jobs)
-    for members in _groups(jobs, steps, form, input_shape, max_activation_floats):
+    for members in _groups(jobs, steps, form, max_activation_floats):
         trained = _train_group(form, [jobs[i] for i in members], [drawn[i] for i in members],
                                task)
         for i, result in zip(members, trained, strict=True):
@@ -123,14 +123,14 @@ def _train_group(
     x_all = torch.cat([j.x for j in jobs])
     y_all = torch.cat([j.y for j in jobs])
     feat = tuple(x_all.shape[1:])
-    params = form.split(torch.stack([j.start.to(torch.float32) for j in jobs]))
+    flat = torch.stack([j.start.to(torch.float32) for j in jobs])  # trained in place
+    params = form.split(flat)
     cfg = jobs[0].cfg
     prox = jobs[0].prox
     refs = form.split(torch.stack([j.prox[0] for j in jobs if j.prox])) if prox else None
     optimizer = StackedOptimizer(cfg, params)
     loss_fn = stacked_loss(task, y_all)
-    loss_sum = torch.zeros(len(jobs), dtype=torch.float64)
-    sizes = torch.from_numpy(sched.sizes).to(torch.float64)
+    step_losses = torch.zeros(sched.sizes.shape, dtype=torch.float32)
     for s in range(sched.num_steps):
         k, b = int(sched.active[s]), int(sched.widths[s])
         rows = torch.from_numpy(np.ascontiguousarray(sched.rows[s, :k, :b])).view(-1)
@@ -145,14 +145,14 @@ def _train_group(
                 torch._foreach_add_(grads, live, alpha=mu)
                 torch._foreach_add_(grads, [r[:k] for r in refs], alpha=-mu)
             optimizer.step(live, grads)
-            loss_sum[:k] += per_client.detach().to(torch.float64) * sizes[s, :k]
-    flat = form.join(params)
-    steps = (sched.sizes > 0).sum(axis=0)
-    seen = sched.sizes.sum(axis=0)
+            step_losses[s, :k] = per_client
+    steps = (sched.sizes > 0).sum(axis=0).tolist()
+    seen = sched.sizes.sum(axis=0).tolist()
+    sizes = torch.from_numpy(sched.sizes).to(torch.float64)
+    losses = (step_losses.to(torch.float64) * sizes).sum(dim=0).tolist()
     return [
-        (flat[c].clone(), TrainResult(n, int(steps[c]), int(seen[c]),
-                                      float(loss_sum[c]) / int(seen[c])))
-        for c, n in enumerate(sizes_n)
+        (vec, TrainResult(n, steps[c], seen[c], losses[c] / seen[c]))
+        for c, (vec, n) in enumerate(zip(flat.unbind(0), sizes_n, strict=True))
     ]
 
 
@@ -169,10 +169,11 @@ def stacked_loss(task: str, y: torch.Tensor) -> StackedLoss:
     if task == "classification":
 
         def cross_entropy(out: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-            k, b, classes = out.shape
-            logits = out.reshape(k * b, classes)
-            per_sample = nn.functional.cross_entropy(logits, yb, reduction="none")
-            return (per_sample.view(k, b) * w).sum(dim=1)
+            # (k, classes, b): the class axis in the middle is the fast layout, see
+            # batched_models._output_layer
+            by_class = out.transpose(1, 2)
+            per_sample = nn.functional.cross_entropy(by_class, yb.view(w.shape), reduction="none")
+            return (per_sample * w).sum(dim=1)
 
         return cross_entropy
     if y.ndim == 1:
@@ -196,7 +197,6 @@ def _groups(
     jobs: Sequence[BatchJob],
     steps: list[int],
     form: StackedModel,
-    input_shape: tuple[int, ...],
     max_floats: int,
 ) -> list[list[int]]:
     """Return job indices grouped by optimizer settings, each by steps descending, chunked."""
@@ -205,8 +205,7 @@ def _groups(
         mu = None if j.prox is None else float(j.prox[1])
         key = (j.cfg.optimizer, j.cfg.lr, j.cfg.momentum, j.cfg.weight_decay, mu)
         by_key.setdefault(key, []).append(i)
-    probe = form.split(jobs[0].start.to(torch.float32).unsqueeze(0))
-    per_sample = max(1, form.activation_floats(probe, input_shape))
+    per_sample = max(1, form.floats_per_sample)
     groups = []
     for members in by_key.values():
         members.sort(key=lambda i: -steps[i])
@@ -218,15 +217,21 @@ def _groups(
 
 def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str) -> tuple[int, ...]:
     """Validate every job as ``train_local`` would; return the common sample shape."""
-    total = sum(p.numel() for p in model.parameters())
+    _check_data(model, jobs[0].x, jobs[0].y, task)
     shape = tuple(jobs[0].x.shape[1:])
+    total = sum(p.numel() for p in model.parameters())
+    dtype = jobs[0].x.dtype
+    label_dtype = jobs[0].y.dtype
     for i, j in enumerate(jobs):
-        _check_data(model, j.x, j.y, task)
-        if tuple(j.x.shape[1:]) != shape:
+        if j.x.dtype != dtype or j.y.dtype != label_dtype or j.x.shape[1:] != shape:
+            _check_data(model, j.x, j.y, task)
             raise SimflError(
-                f"train_batched: job {i} has samples of shape {tuple(j.x.shape[1:])} but job 0 "
-                f"has {shape}; a batch holds clients of one architecture and data shape"
+                f"train_batched: job {i} has samples {tuple(j.x.shape[1:])} {j.x.dtype} and "
+                f"labels {j.y.dtype}, job 0 has {shape} {dtype} and {label_dtype}; a batch "
+                "holds clients of one architecture and data format"
             )
+        if j.x.shape[0] != j.y.shape[0] or j.x.shape[0] == 0:
+            _check_data(model, j.x, j.y, task)
         if j.start.ndim != 1 or j.start.numel() != total:
             raise SimflError(
                 f"train_batched: job {i}'s start vector has shape {tuple(j.start.shape)}; the "
@@ -235,16 +240,19 @@ def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str) -> tuple[
         if j.steps is not None and j.steps < 1:
             raise SimflError(f"train_batched: job {i} has steps={j.steps}; it must be >= 1")
         if j.prox is not None:
-            ref, mu = j.prox
-            if mu < 0:
-                raise SimflError(f"prox: mu={mu} must be >= 0 (0 disables the proximal term)")
-            if ref.ndim != 1 or ref.numel() != total:
-                raise SimflError(
-                    f"prox: reference vector of shape {tuple(ref.shape)} does not fit a model "
-                    f"with {total} parameters; pass get_flat(reference_model) of the same "
-                    "architecture"
-                )
+            _check_prox(j.prox, total)
     return shape
+
+
+def _check_prox(prox: tuple[torch.Tensor, float], total: int) -> None:
+    ref, mu = prox
+    if mu < 0:
+        raise SimflError(f"prox: mu={mu} must be >= 0 (0 disables the proximal term)")
+    if ref.ndim != 1 or ref.numel() != total:
+        raise SimflError(
+            f"prox: reference vector of shape {tuple(ref.shape)} does not fit a model with "
+            f"{total} parameters; pass get_flat(reference_model) of the same architecture"
+        )
 
 
 def _train_sequential(

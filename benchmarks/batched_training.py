@@ -1,0 +1,171 @@
+"""Batched vs sequential client training: client-steps per second, measured in one run.
+
+The workload is that of benchmarks/fedavg_throughput.yaml (digits, 100 Dirichlet(0.5)
+clients, batch 32, SGD lr 0.05, 1 local epoch), with the MLP 64-64-10 and variants: 10 or 100
+clients per round, the CNN (16, 32 channels) on 1x8x8 digits, logistic regression, GRU and
+LSTM (one layer of 32 over 8 rows of 8 pixels). Each round trains the chosen clients from the
+same start vector either one by one with ``train_local`` (as a simulation does: set_flat,
+train, get_flat) or all at once with ``train_batched``; the two are timed alternately in the
+same process, best of ``--repeats``. A FedAvg run of 300 rounds x 10 clients with each path
+gives the test accuracy of both.
+
+Usage: ``python benchmarks/batched_training.py [--repeats 3] [--threads 1] [--json out.json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from simfl.engine.simulation import Simulation
+from simfl.learning.batched_training import BatchJob, train_batched
+from simfl.learning.params import get_flat, set_flat
+from simfl.learning.training import TrainConfig, TrainResult, train_local
+from simfl.scenario.load import load_scenario
+from simfl.scenario.world import World, build_world
+
+HERE = Path(__file__).resolve().parent
+
+#: (name, scenario overrides, clients per round)
+WORKLOADS: list[tuple[str, list[str], int]] = [
+    ("mlp 64-64, 10 clients", [], 10),
+    ("mlp 64-64, 100 clients", [], 100),
+    ("logreg, 10 clients", ["model.kind=logreg"], 10),
+    ("logreg, 100 clients", ["model.kind=logreg"], 100),
+    ("cnn 16-32 1x8x8, 10 clients", ["model.kind=cnn", "model.hidden=[16, 32]"], 10),
+    ("cnn 16-32 1x8x8, 100 clients", ["model.kind=cnn", "model.hidden=[16, 32]"], 100),
+    ("gru 32, 10 clients", ["model.kind=gru", "model.hidden=[32]"], 10),
+    ("gru 32, 100 clients", ["model.kind=gru", "model.hidden=[32]"], 100),
+    ("lstm 32, 10 clients", ["model.kind=lstm", "model.hidden=[32]"], 10),
+    ("lstm 32, 100 clients", ["model.kind=lstm", "model.hidden=[32]"], 100),
+]
+
+Trainer = Callable[[nn.Module, torch.Tensor, World, list[int], list[np.random.Generator]],
+                   list[tuple[torch.Tensor, TrainResult]]]
+
+
+def sequential(model: nn.Module, start: torch.Tensor, world: World, chosen: list[int],
+               rngs: list[np.random.Generator]) -> list[tuple[torch.Tensor, TrainResult]]:
+    """Return each chosen client's (trained vector, result), trained one by one."""
+    out = []
+    for c, rng in zip(chosen, rngs, strict=True):
+        set_flat(model, start)
+        client = world.clients[c]
+        result = train_local(model, client.x, client.y, world.train_config, rng, world.task)
+        out.append((get_flat(model), result))
+    return out
+
+
+def batched(model: nn.Module, start: torch.Tensor, world: World, chosen: list[int],
+            rngs: list[np.random.Generator]) -> list[tuple[torch.Tensor, TrainResult]]:
+    """Return each chosen client's (trained vector, result), trained as one batch."""
+    cfg: TrainConfig = world.train_config
+    jobs = [BatchJob(start, world.clients[c].x, world.clients[c].y, cfg, rng)
+            for c, rng in zip(chosen, rngs, strict=True)]
+    return train_batched(model, jobs, world.task)
+
+
+def rounds_of(world: World, rounds: int, per_round: int, seed: int) -> list[list[int]]:
+    """Return the clients chosen in each round (without replacement within a round)."""
+    rng = np.random.default_rng(seed)
+    return [rng.choice(len(world.clients), per_round, replace=False).tolist()
+            for _ in range(rounds)]
+
+
+def time_rounds(train: Trainer, model: nn.Module, world: World, plan: list[list[int]]
+                ) -> tuple[float, int]:
+    """Return (wall seconds, client-steps) of training every round of ``plan``."""
+    start = world.initial_parameters()
+    streams = [[np.random.default_rng([r, c]) for c in chosen] for r, chosen in enumerate(plan)]
+    steps = 0
+    t0 = time.perf_counter()
+    for chosen, rngs in zip(plan, streams, strict=True):
+        steps += sum(res.num_steps for _, res in train(model, start, world, chosen, rngs))
+    return time.perf_counter() - t0, steps
+
+
+def max_difference(model: nn.Module, world: World, chosen: list[int]) -> float:
+    """Return the largest |batched - sequential| parameter difference over one round."""
+    start = world.initial_parameters()
+    a = sequential(model, start, world, chosen, [np.random.default_rng(c) for c in chosen])
+    b = batched(model, start, world, chosen, [np.random.default_rng(c) for c in chosen])
+    return max(float((va - vb).abs().max()) for (va, _), (vb, _) in zip(a, b, strict=True))
+
+
+def fedavg_accuracy(train: Trainer, world: World, rounds: int, per_round: int) -> float:
+    """Return the test accuracy after a FedAvg run whose local updates use ``train``."""
+    model = world.model_factory()
+    vec = world.initial_parameters()
+    for r, chosen in enumerate(rounds_of(world, rounds, per_round, seed=1)):
+        rngs = [np.random.default_rng([r, c]) for c in chosen]
+        trained = train(model, vec, world, chosen, rngs)
+        weights = torch.tensor([res.num_samples for _, res in trained], dtype=torch.float32)
+        stacked = torch.stack([v for v, _ in trained])
+        vec = (stacked * (weights / weights.sum())[:, None]).sum(dim=0)
+    return world.evaluate(vec)["accuracy"]
+
+
+def main() -> None:
+    """Time both paths on every workload and print client-steps per second and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--updates", type=int, default=400,
+                        help="client updates per timing (rounds = updates / clients per round)")
+    parser.add_argument("--only", default="", help="run only workloads whose name has this")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"load average {os.getloadavg()}, torch threads {args.threads}")
+    figures: dict[str, dict[str, float]] = {}
+    for name, overrides, per_round in WORKLOADS:
+        if args.only not in name:
+            continue
+        scenario = load_scenario(HERE / "fedavg_throughput.yaml", overrides)
+        world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+        torch.set_num_threads(args.threads)
+        model = world.model_factory()
+        plan = rounds_of(world, max(1, args.updates // per_round), per_round, seed=0)
+        seq_s, bat_s = [], []
+        for _ in range(args.repeats):
+            t, steps = time_rounds(sequential, model, world, plan)
+            seq_s.append(t)
+            t, bsteps = time_rounds(batched, model, world, plan)
+            bat_s.append(t)
+            assert bsteps == steps
+        row = {
+            "client_steps": steps,
+            "sequential_steps_per_s": steps / min(seq_s),
+            "batched_steps_per_s": steps / min(bat_s),
+            "ratio": min(seq_s) / min(bat_s),
+            "max_abs_difference": max_difference(model, world, plan[0]),
+        }
+        figures[name] = row
+        print(f"{name:30s} seq {row['sequential_steps_per_s']:8.0f} steps/s  batched "
+              f"{row['batched_steps_per_s']:8.0f} steps/s  ratio {row['ratio']:5.2f}  "
+              f"max|diff| {row['max_abs_difference']:.1e}", flush=True)
+    if not args.only or "accuracy" in args.only:
+        scenario = load_scenario(HERE / "fedavg_throughput.yaml")
+        world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+        torch.set_num_threads(args.threads)
+        acc_seq = fedavg_accuracy(sequential, world, 300, 10)
+        acc_bat = fedavg_accuracy(batched, world, 300, 10)
+        figures["fedavg_accuracy"] = {"sequential": acc_seq, "batched": acc_bat}
+        print(f"FedAvg 300 rounds x 10 clients: test accuracy sequential {acc_seq:.4f}, "
+              f"batched {acc_bat:.4f}, difference {acc_bat - acc_seq:+.4f}")
+    print(f"load average {os.getloadavg()}")
+    if args.json:
+        from simfl.atomic import write_json
+
+        write_json(args.json, figures)
+
+
+if __name__ == "__main__":
+    main()
