@@ -18,6 +18,7 @@ from torch import nn
 
 from simfl.errors import SimflError
 from simfl.learning.batched_models import StackedModel, stacked_form
+from simfl.learning.batched_training import sample_losses
 from simfl.learning.params import set_flat
 from simfl.learning.training import _check_data, evaluate
 
@@ -123,24 +124,15 @@ def _evaluate_chunk(
                 xb = x_all.index_select(0, rows.view(-1)).view(k, nb, *x_all.shape[1:])
                 yb = y_all.index_select(0, rows.view(-1)).view(k, nb, *y_all.shape[1:])
             out = form.forward(params, xb)
-            losses = _sample_losses(out, yb, task)
+            losses = sample_losses(out, yb, task)
             if valid is not None:
                 losses = losses * valid
             loss_sum += losses.sum(dim=1).to(torch.float64)
             if task == "classification":
-                hits = out.argmax(dim=2) == yb
+                hits = out.argmax(dim=1) == yb
                 correct += (hits if valid is None else hits & valid).sum(dim=1)
     return [_metrics(task, float(s), int(c), len(y), y)
             for s, c, (_, y) in zip(loss_sum, correct, tests, strict=True)]
-
-
-def _sample_losses(out: torch.Tensor, yb: torch.Tensor, task: str) -> torch.Tensor:
-    """Return ``(k, b)`` per-sample cross-entropy, or squared error summed over outputs."""
-    if task == "classification":
-        return nn.functional.cross_entropy(out.transpose(1, 2), yb, reduction="none")
-    if yb.ndim == 2:
-        return (out.squeeze(-1) - yb).square()
-    return (out - yb).square().sum(dim=2)
 
 
 def _metrics(task: str, loss_sum: float, correct: int, n: int, y: torch.Tensor) -> dict[str, float]:

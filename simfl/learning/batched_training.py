@@ -15,7 +15,7 @@ sequentially with ``train_local``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,7 +129,8 @@ def _train_group(
     prox = jobs[0].prox
     refs = form.split(torch.stack([j.prox[0] for j in jobs if j.prox])) if prox else None
     optimizer = StackedOptimizer(cfg, params)
-    loss_fn = stacked_loss(task, y_all)
+    # train_local's MSE averages over samples and outputs
+    scale = 1.0 if task == "classification" or y_all.ndim == 1 else 1.0 / y_all.shape[1]
     step_losses = torch.zeros(sched.sizes.shape, dtype=torch.float32)
     for s in range(sched.num_steps):
         k, b = int(sched.active[s]), int(sched.widths[s])
@@ -137,7 +138,10 @@ def _train_group(
         weights = torch.from_numpy(np.ascontiguousarray(sched.weights[s, :k, :b]))
         live = [p[:k].requires_grad_() for p in params]
         out = form.forward(live, x_all.index_select(0, rows).view(k, b, *feat))
-        per_client = loss_fn(out, y_all.index_select(0, rows), weights)
+        yb = y_all.index_select(0, rows).view(k, b, *y_all.shape[1:])
+        per_client = (sample_losses(out, yb, task) * weights).sum(dim=1)
+        if scale != 1.0:
+            per_client = per_client * scale
         grads = list(torch.autograd.grad(per_client.sum(), live))
         with torch.no_grad():
             if refs is not None and prox is not None:
@@ -156,41 +160,19 @@ def _train_group(
     ]
 
 
-StackedLoss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+def sample_losses(out: torch.Tensor, yb: torch.Tensor, task: str) -> torch.Tensor:
+    """Return ``(k, b)`` per-sample losses of the stacked outputs ``out (k, outputs, b)``.
 
-
-def stacked_loss(task: str, y: torch.Tensor) -> StackedLoss:
-    """Return ``loss(out, y_rows, weights) -> (k,)``: each client's weighted sample losses.
-
-    ``out`` is ``(k, b, outputs)``, ``y_rows`` the ``k * b`` gathered labels/targets and
-    ``weights`` ``(k, b)``. With weights ``1 / size`` (0 for padding) each entry is the
-    client's minibatch mean loss, as ``train_local``'s cross-entropy or MSE.
+    Cross-entropy against labels ``yb (k, b)``, or the squared error summed over outputs
+    against targets ``(k, b)`` / ``(k, b, outputs)``. Cross-entropy over the middle axis of
+    ``(k, classes, b)`` is an order of magnitude faster on CPU than over the last axis of
+    ``(k * b, classes)``, where the kernel loops row by row.
     """
     if task == "classification":
-
-        def cross_entropy(out: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-            # (k, classes, b): the class axis in the middle is the fast layout, see
-            # batched_models._output_layer
-            by_class = out.transpose(1, 2)
-            per_sample = nn.functional.cross_entropy(by_class, yb.view(w.shape), reduction="none")
-            return (per_sample * w).sum(dim=1)
-
-        return cross_entropy
-    if y.ndim == 1:
-
-        def squared_error(out: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-            k, b = w.shape
-            return ((out.squeeze(-1) - yb.view(k, b)).square() * w).sum(dim=1)
-
-        return squared_error
-    outputs = int(y.shape[1])
-
-    def squared_errors(out: torch.Tensor, yb: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        k, b = w.shape
-        per_sample = (out - yb.view(k, b, outputs)).square().sum(dim=2)
-        return (per_sample * (w / outputs)).sum(dim=1)
-
-    return squared_errors
+        return nn.functional.cross_entropy(out, yb, reduction="none")
+    if yb.ndim == 2:
+        return (out.squeeze(1) - yb).square()
+    return (out - yb.transpose(1, 2)).square().sum(dim=1)
 
 
 def _groups(
