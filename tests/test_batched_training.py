@@ -246,3 +246,14 @@ def test_bad_prox_mu_is_rejected(digits: tuple[torch.Tensor, torch.Tensor]) -> N
     jobs = _jobs(model, _shards(digits, (64,))[:1], TrainConfig(), mu=-1.0)
     with pytest.raises(SimflError, match=r"mu=-1\.0 must be >= 0"):
         train_batched(model, jobs)
+
+
+def test_steps_split_into_passes_match_sequential(
+    digits: tuple[torch.Tensor, torch.Tensor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("simfl.learning.batched_training.MIN_SPLIT_ROWS", 1)
+    model = build_model("mlp", (64,), 10, hidden=(16,), seed=0)
+    cfg = TrainConfig(lr=0.05, momentum=0.9, epochs=2, batch_size=16)
+    jobs = _jobs(model, _shards(digits, (64,)), cfg)
+    expected = _sequential(model, jobs)
+    _assert_match(train_batched(model, jobs), expected)

@@ -47,9 +47,19 @@ def test_stack_keeps_training_clients_as_a_prefix() -> None:
     a = draw_minibatches(10, 4, 3, np.random.default_rng(0))  # sizes 4, 4, 2
     b = draw_minibatches(3, 4, 1, np.random.default_rng(1))  # size 3
     sched = MinibatchSchedule.stack([a, b], offsets=[0, 10])
-    assert sched.active.tolist() == [2, 1, 1]
-    assert sched.widths.tolist() == [4, 4, 2]
+    assert sched.passes == (((0, 2, 4),), ((0, 1, 4),), ((0, 1, 2),))
     assert sched.sizes.tolist() == [[4, 3], [4, 0], [2, 0]]
+
+
+def test_step_is_split_where_that_saves_enough_padding() -> None:
+    wide = [draw_minibatches(8, 8, 1, np.random.default_rng(i)) for i in range(2)]
+    narrow = [draw_minibatches(2, 8, 1, np.random.default_rng(i)) for i in range(3)]
+    offsets = [0, 8, 16, 18, 20]
+    # one pass pads 5 clients to 8 rows (40); two pass 2 x 8 + 3 x 2 = 22 rows: 18 saved
+    split = MinibatchSchedule.stack(wide + narrow, offsets, min_split_rows=18)
+    assert split.passes == (((0, 2, 8), (2, 5, 2)),)
+    whole = MinibatchSchedule.stack(wide + narrow, offsets, min_split_rows=19)
+    assert whole.passes == (((0, 5, 8),),)
 
 
 def test_stack_weights_make_each_minibatch_a_mean() -> None:

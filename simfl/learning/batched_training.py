@@ -31,6 +31,9 @@ from simfl.learning.training import TrainConfig, TrainResult, _check_data, train
 
 #: Activation floats (float32) one group of clients may hold in a step: 2**25 = 128 MiB.
 MAX_ACTIVATION_FLOATS = 2**25
+#: Padded sample rows a second pass per step must save to be worth its fixed cost (measured:
+#: one pass of the MLP 64-64 costs about as much as this many rows of compute).
+MIN_SPLIT_ROWS = 512
 
 
 @dataclass(frozen=True)
@@ -95,17 +98,18 @@ def train_batched(
     form = stacked_form(model, input_shape)
     if form is None:
         return [_train_sequential(model, job, task) for job in jobs]
+    sizes = [j.y.shape[0] for j in jobs]  # (Tensor.__len__ costs microseconds)
     steps = [
-        total_steps(len(j.y), j.cfg.batch_size, j.cfg.epochs, j.cfg.steps if j.steps is None
+        total_steps(n, j.cfg.batch_size, j.cfg.epochs, j.cfg.steps if j.steps is None
                     else j.steps)
-        for j in jobs
+        for j, n in zip(jobs, sizes, strict=True)
     ]
     drawn = [  # in job order, so a stream shared by two jobs advances as sequentially
-        draw_minibatches(len(j.y), j.cfg.batch_size, s, j.rng)
-        for j, s in zip(jobs, steps, strict=True)
+        draw_minibatches(n, j.cfg.batch_size, s, j.rng)
+        for j, n, s in zip(jobs, sizes, steps, strict=True)
     ]
     out: list[tuple[torch.Tensor, TrainResult] | None] = [None] * len(jobs)
-    for members in _groups(jobs, steps, form, max_activation_floats):
+    for members in _groups(jobs, sizes, steps, form, max_activation_floats):
         trained = _train_group(form, [jobs[i] for i in members], [drawn[i] for i in members],
                                task)
         for i, result in zip(members, trained, strict=True):
@@ -117,9 +121,9 @@ def _train_group(
     form: StackedModel, jobs: list[BatchJob], drawn: list[np.ndarray], task: str
 ) -> list[tuple[torch.Tensor, TrainResult]]:
     """Train jobs with equal optimizer settings, ordered by steps descending, as one batch."""
-    sizes_n = [len(j.y) for j in jobs]
+    sizes_n = [j.y.shape[0] for j in jobs]
     offsets = np.concatenate([[0], np.cumsum(sizes_n)[:-1]])
-    sched = MinibatchSchedule.stack(drawn, offsets.tolist())
+    sched = MinibatchSchedule.stack(drawn, offsets.tolist(), MIN_SPLIT_ROWS)
     x_all = torch.cat([j.x for j in jobs])
     y_all = torch.cat([j.y for j in jobs])
     feat = tuple(x_all.shape[1:])
@@ -132,24 +136,25 @@ def _train_group(
     # train_local's MSE averages over samples and outputs
     scale = 1.0 if task == "classification" or y_all.ndim == 1 else 1.0 / y_all.shape[1]
     step_losses = torch.zeros(sched.sizes.shape, dtype=torch.float32)
-    for s in range(sched.num_steps):
-        k, b = int(sched.active[s]), int(sched.widths[s])
-        rows = torch.from_numpy(np.ascontiguousarray(sched.rows[s, :k, :b])).view(-1)
-        weights = torch.from_numpy(np.ascontiguousarray(sched.weights[s, :k, :b]))
-        live = [p[:k].requires_grad_() for p in params]
-        out = form.forward(live, x_all.index_select(0, rows).view(k, b, *feat))
-        yb = y_all.index_select(0, rows).view(k, b, *y_all.shape[1:])
-        per_client = (sample_losses(out, yb, task) * weights).sum(dim=1)
-        if scale != 1.0:
-            per_client = per_client * scale
-        grads = list(torch.autograd.grad(per_client.sum(), live))
-        with torch.no_grad():
-            if refs is not None and prox is not None:
-                mu = float(prox[1])
-                torch._foreach_add_(grads, live, alpha=mu)
-                torch._foreach_add_(grads, [r[:k] for r in refs], alpha=-mu)
-            optimizer.step(live, grads)
-            step_losses[s, :k] = per_client
+    for s, passes in enumerate(sched.passes):
+        for first, end, b in passes:
+            k = end - first
+            rows = torch.from_numpy(np.ascontiguousarray(sched.rows[s, first:end, :b])).view(-1)
+            weights = torch.from_numpy(np.ascontiguousarray(sched.weights[s, first:end, :b]))
+            live = [p[first:end].requires_grad_() for p in params]
+            out = form.forward(live, x_all.index_select(0, rows).view(k, b, *feat))
+            yb = y_all.index_select(0, rows).view(k, b, *y_all.shape[1:])
+            per_client = (sample_losses(out, yb, task) * weights).sum(dim=1)
+            if scale != 1.0:
+                per_client = per_client * scale
+            grads = list(torch.autograd.grad(per_client.sum(), live))
+            with torch.no_grad():
+                if refs is not None and prox is not None:
+                    mu = float(prox[1])
+                    torch._foreach_add_(grads, live, alpha=mu)
+                    torch._foreach_add_(grads, [r[first:end] for r in refs], alpha=-mu)
+                optimizer.step(live, grads, slice(first, end), s + 1)
+                step_losses[s, first:end] = per_client
     steps = (sched.sizes > 0).sum(axis=0).tolist()
     seen = sched.sizes.sum(axis=0).tolist()
     sizes = torch.from_numpy(sched.sizes).to(torch.float64)
@@ -177,6 +182,7 @@ def sample_losses(out: torch.Tensor, yb: torch.Tensor, task: str) -> torch.Tenso
 
 def _groups(
     jobs: Sequence[BatchJob],
+    sizes: list[int],
     steps: list[int],
     form: StackedModel,
     max_floats: int,
@@ -188,13 +194,24 @@ def _groups(
         key = (j.cfg.optimizer, j.cfg.lr, j.cfg.momentum, j.cfg.weight_decay, mu)
         by_key.setdefault(key, []).append(i)
     per_sample = max(1, form.floats_per_sample)
+    last = [_last_minibatch(n, j.cfg.batch_size, s) for j, n, s in zip(jobs, sizes, steps,
+                                                                       strict=True)]
     groups = []
     for members in by_key.values():
-        members.sort(key=lambda i: -steps[i])
+        # most steps first; among equal steps, the widest last minibatch first
+        members.sort(key=lambda i: (-steps[i], -last[i]))
         width = max(jobs[i].cfg.batch_size for i in members)
         chunk = max(1, max_floats // (per_sample * width))
         groups += [members[a : a + chunk] for a in range(0, len(members), chunk)]
     return groups
+
+
+def _last_minibatch(n: int, batch_size: int, steps: int) -> int:
+    """Return the size of a client's last minibatch (``n`` samples, ``steps`` minibatches)."""
+    per_epoch = -(-n // batch_size)
+    if (steps - 1) % per_epoch == per_epoch - 1:
+        return n - (per_epoch - 1) * batch_size
+    return batch_size
 
 
 def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str) -> tuple[int, ...]:

@@ -21,6 +21,9 @@ from simfl.errors import SimflError
 #: Index that marks a padding slot in the arrays of :func:`draw_minibatches`.
 PAD = -1
 
+#: One computation of a step: clients ``first:end``, minibatches padded to ``width``.
+Pass = tuple[int, int, int]
+
 
 def total_steps(n: int, batch_size: int, epochs: int | None, steps: int | None) -> int:
     """Return the number of minibatches ``train_local`` runs: ``steps``, else epochs' worth."""
@@ -62,29 +65,38 @@ class MinibatchSchedule:
         0 for padding, so a weighted sum of per-sample losses is each client's minibatch mean.
     sizes
         ``(steps, clients)`` int64: samples in each minibatch, 0 once a client is done.
-    active
-        ``(steps,)``: clients still training at each step; always a prefix of the clients.
-    widths
-        ``(steps,)``: the largest minibatch among the active clients at each step.
+    passes
+        Per step, the computations that run it: ``(first, end, width)`` = clients
+        ``first:end`` with their minibatches padded to ``width``. One pass covers all clients
+        still training (always a prefix), or two when splitting saves enough padding.
     """
 
     rows: np.ndarray
     weights: np.ndarray
     sizes: np.ndarray
-    active: np.ndarray
-    widths: np.ndarray
+    passes: tuple[tuple[Pass, ...], ...]
 
     @classmethod
-    def stack(cls, minibatches: Sequence[np.ndarray], offsets: Sequence[int]) -> MinibatchSchedule:
+    def stack(
+        cls,
+        minibatches: Sequence[np.ndarray],
+        offsets: Sequence[int],
+        min_split_rows: int | None = None,
+    ) -> MinibatchSchedule:
         """Return the schedule of clients given by their :func:`draw_minibatches` arrays.
 
         Parameters
         ----------
         minibatches
             One ``(steps_c, batch_size_c)`` array per client, ordered by ``steps_c``
-            descending (so the clients still training are always a prefix).
+            descending (so the clients still training are always a prefix); ordering
+            clients of equal steps by their last minibatch, largest first, lets a split
+            separate wide minibatches from narrow ones.
         offsets
             Row of each client's first sample in the concatenated data.
+        min_split_rows
+            A step is run as two passes (clients ``0:j`` and ``j:k``, each padded to its own
+            width) when that saves at least this many padded sample rows; None never splits.
         """
         steps = [len(m) for m in minibatches]
         if any(a < b for a, b in itertools.pairwise(steps)):
@@ -101,10 +113,37 @@ class MinibatchSchedule:
         rows = np.where(valid, local, 0) + np.asarray(offsets, dtype=np.int64)[None, :, None]
         weights = (valid / np.maximum(sizes, 1)[:, :, None]).astype(np.float32)
         active = (np.asarray(steps)[None, :] > np.arange(shape[0])[:, None]).sum(axis=1)
-        widths = sizes.max(axis=1)
-        return cls(rows, weights, sizes, active, widths)
+        return cls(rows, weights, sizes, _passes(sizes, active, min_split_rows))
 
     @property
     def num_steps(self) -> int:
         """Return the number of batched steps (the most steps of any client)."""
         return int(self.rows.shape[0])
+
+
+def _passes(
+    sizes: np.ndarray, active: np.ndarray, min_split_rows: int | None
+) -> tuple[tuple[Pass, ...], ...]:
+    """Return each step's passes: all active clients, or two ranges if that pads less."""
+    widths = sizes.max(axis=1)
+    whole: list[tuple[Pass, ...]] = [
+        ((0, int(k), int(w)),) for k, w in zip(active, widths, strict=True)
+    ]
+    clients = sizes.shape[1]
+    if min_split_rows is None or clients < 2:
+        return tuple(whole)
+    head = np.maximum.accumulate(sizes, axis=1)[:, :-1]  # width of clients 0:j, j = 1..C-1
+    tail = np.maximum.accumulate(sizes[:, ::-1], axis=1)[:, ::-1][:, 1:]  # of clients j:
+    cut = np.arange(1, clients)[None, :]
+    rows = head * cut + tail * (active[:, None] - cut)
+    rows = np.where(cut < active[:, None], rows, np.iinfo(np.int64).max)
+    best = rows.argmin(axis=1)
+    saved = widths * active - rows[np.arange(len(rows)), best]
+    out: list[tuple[Pass, ...]] = []
+    for s, one in enumerate(whole):
+        if saved[s] < min_split_rows:
+            out.append(one)
+            continue
+        j = int(best[s]) + 1
+        out.append(((0, j, int(head[s, j - 1])), (j, int(active[s]), int(tail[s, j - 1]))))
+    return tuple(out)
