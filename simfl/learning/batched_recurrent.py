@@ -28,15 +28,15 @@ def recurrent_layers(model: SequenceModel) -> tuple[StackedLayer, ...] | None:
     if rnn.bidirectional or not rnn.batch_first or not rnn.bias or rnn.proj_size:
         return None
     if isinstance(rnn, torch.nn.GRU):
-        cell = _gru_step
+        run = _gru_layer
     elif isinstance(rnn, torch.nn.LSTM):
-        cell = _lstm_step
+        run = _lstm_layer
     else:
         return None
     layers = [StackedLayer("to_sequence", 0, _to_sequence)]
     for i in range(rnn.num_layers):
         top = i == rnn.num_layers - 1
-        layers.append(StackedLayer(f"{rnn.mode.lower()}_{i}", 4, _layer_fn(cell, top)))
+        layers.append(StackedLayer(f"{rnn.mode.lower()}_{i}", 4, _layer_fn(run, top)))
     return tuple(layers)
 
 
@@ -45,15 +45,12 @@ def _to_sequence(h: torch.Tensor, p: Sequence[torch.Tensor], k: int) -> torch.Te
     return h.permute(0, 3, 2, 1).contiguous()
 
 
-#: One time step: (input gates (k, G*H, b), state, cell state or None, w_hh, b_hh)
-#: -> (state, cell state or None).
-Cell = Callable[
-    [torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor],
-    tuple[torch.Tensor, torch.Tensor | None],
-]
+#: A layer over all time steps: (input projections (k, gates * H, seq, b), w_hh, b_hh)
+#: -> the states of every step, each (k, H, b).
+Layer = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], list[torch.Tensor]]
 
 
-def _layer_fn(cell: Cell, top: bool) -> LayerFn:
+def _layer_fn(run: Layer, top: bool) -> LayerFn:
     """Return a recurrent layer over ``(k, features, seq, b)``.
 
     It returns the outputs ``(k, hidden, seq, b)``, or only the last state ``(k, hidden, b)``
@@ -64,47 +61,37 @@ def _layer_fn(cell: Cell, top: bool) -> LayerFn:
         w_ih, w_hh, b_ih, b_hh = p
         _, feat, seq, b = h.shape
         gates = torch.baddbmm(b_ih.unsqueeze(2), w_ih, h.reshape(k, feat, seq * b))
-        gates = gates.view(k, -1, seq, b)
-        state = h.new_zeros((k, w_hh.shape[2], b))
-        cell_state = torch.zeros_like(state) if cell is _lstm_step else None
-        outputs = []
-        for t in range(seq):
-            state, cell_state = cell(gates[:, :, t], state, cell_state, w_hh, b_hh)
-            outputs.append(state)
-        return state if top else torch.stack(outputs, dim=2)
+        states = run(gates.view(k, -1, seq, b), w_hh, b_hh.unsqueeze(2))
+        return states[-1] if top else torch.stack(states, dim=2)
 
     return apply
 
 
-def _gru_step(
-    x_t: torch.Tensor,
-    state: torch.Tensor,
-    cell_state: torch.Tensor | None,
-    w_hh: torch.Tensor,
-    b_hh: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Return the next GRU state ``(k, H, b)`` (gates r, z, n as in ``torch.nn.GRU``)."""
-    hidden = state.shape[1]
-    gh = torch.baddbmm(b_hh.unsqueeze(2), w_hh, state)
-    rz = torch.sigmoid(x_t[:, : 2 * hidden] + gh[:, : 2 * hidden])
-    r, z = rz[:, :hidden], rz[:, hidden:]
-    n = torch.tanh(x_t[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
-    return n + z * (state - n), None
+def _gru_layer(gi: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> list[torch.Tensor]:
+    """Return the GRU states (gates r, z, n as in ``torch.nn.GRU``; zero initial state)."""
+    hidden = w_hh.shape[2]
+    states: list[torch.Tensor] = []
+    for x_t in gi.unbind(dim=2):  # one backward node for all steps, not one per slice
+        # the initial state is 0, so its projection is the bias alone
+        gh = torch.baddbmm(b_hh, w_hh, states[-1]) if states else b_hh
+        rz = torch.sigmoid(x_t[:, : 2 * hidden] + gh[:, : 2 * hidden])
+        r, z = rz[:, :hidden], rz[:, hidden:]
+        n = torch.tanh(x_t[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
+        states.append(n + z * (states[-1] - n) if states else n - z * n)
+    return states
 
 
-def _lstm_step(
-    x_t: torch.Tensor,
-    state: torch.Tensor,
-    cell_state: torch.Tensor | None,
-    w_hh: torch.Tensor,
-    b_hh: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Return the next LSTM (state, cell state) (gates i, f, g, o as in ``torch.nn.LSTM``)."""
-    assert cell_state is not None
-    hidden = state.shape[1]
-    gates = torch.baddbmm(b_hh.unsqueeze(2), w_hh, state) + x_t
-    sig = torch.sigmoid(gates)  # the g rows are wasted; one op is cheaper than a cat
-    g = torch.tanh(gates[:, 2 * hidden : 3 * hidden])
-    i, f, o = sig[:, :hidden], sig[:, hidden : 2 * hidden], sig[:, 3 * hidden :]
-    cell_state = f * cell_state + i * g
-    return o * torch.tanh(cell_state), cell_state
+def _lstm_layer(gi: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> list[torch.Tensor]:
+    """Return the LSTM states (gates i, f, g, o as in ``torch.nn.LSTM``; zero initial state)."""
+    hidden = w_hh.shape[2]
+    gi = gi + b_hh.unsqueeze(3)  # both biases once for all steps
+    states: list[torch.Tensor] = []
+    cell = gi.new_zeros(())
+    for x_t in gi.unbind(dim=2):  # one backward node for all steps, not one per slice
+        gates = torch.baddbmm(x_t, w_hh, states[-1]) if states else x_t
+        sig = torch.sigmoid(gates)  # the g rows are wasted; one op is cheaper than a cat
+        g = torch.tanh(gates[:, 2 * hidden : 3 * hidden])
+        i, f, o = sig[:, :hidden], sig[:, hidden : 2 * hidden], sig[:, 3 * hidden :]
+        cell = f * cell + i * g if states else i * g
+        states.append(o * torch.tanh(cell))
+    return states
