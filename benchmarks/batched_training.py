@@ -6,8 +6,9 @@ clients per round, the CNN (16, 32 channels) on 1x8x8 digits, logistic regressio
 LSTM (one layer of 32 over 8 rows of 8 pixels). Each round trains the chosen clients from the
 same start vector either one by one with ``train_local`` (as a simulation does: set_flat,
 train, get_flat) or all at once with ``train_batched``; the two are timed alternately in the
-same process, best of ``--repeats``. A FedAvg run of 300 rounds x 10 clients with each path
-gives the test accuracy of both.
+same process, best of ``--repeats``. Evaluation of 10 or 100 models on the test set is timed
+the same way (``evaluate`` per model against ``evaluate_batched``). A FedAvg run of 300 rounds
+x 10 clients with each path gives the test accuracy of both.
 
 Usage: ``python benchmarks/batched_training.py [--repeats 3] [--threads 1] [--json out.json]``
 """
@@ -25,9 +26,10 @@ import torch
 from torch import nn
 
 from simfl.engine.simulation import Simulation
+from simfl.learning.batched_evaluation import evaluate_batched_each
 from simfl.learning.batched_training import BatchJob, train_batched
 from simfl.learning.params import get_flat, set_flat
-from simfl.learning.training import TrainConfig, TrainResult, train_local
+from simfl.learning.training import TrainConfig, TrainResult, evaluate, train_local
 from simfl.scenario.load import load_scenario
 from simfl.scenario.world import World, build_world
 
@@ -45,6 +47,14 @@ WORKLOADS: list[tuple[str, list[str], int]] = [
     ("gru 32, 100 clients", ["model.kind=gru", "model.hidden=[32]"], 100),
     ("lstm 32, 10 clients", ["model.kind=lstm", "model.hidden=[32]"], 10),
     ("lstm 32, 100 clients", ["model.kind=lstm", "model.hidden=[32]"], 100),
+]
+
+#: (name, scenario overrides, models, each on its own test slice (else the 360-sample set))
+EVALUATIONS: list[tuple[str, list[str], int, bool]] = [
+    ("evaluate mlp 64-64, 10 models", [], 10, False),
+    ("evaluate mlp 64-64, 100 models", [], 100, False),
+    ("evaluate mlp 64-64, 100 own sets", [], 100, True),
+    ("evaluate cnn 16-32, 100 models", ["model.kind=cnn", "model.hidden=[16, 32]"], 100, False),
 ]
 
 Trainer = Callable[[nn.Module, torch.Tensor, World, list[int], list[np.random.Generator]],
@@ -101,6 +111,38 @@ def max_difference(model: nn.Module, world: World, chosen: list[int]) -> float:
     a = sequential(model, start, world, chosen, [np.random.default_rng(c) for c in chosen])
     b = batched(model, start, world, chosen, [np.random.default_rng(c) for c in chosen])
     return max(float((va - vb).abs().max()) for (va, _), (vb, _) in zip(a, b, strict=True))
+
+
+def time_evaluation(world: World, n_models: int, own_tests: bool, repeats: int
+                    ) -> dict[str, float]:
+    """Return models evaluated per CPU second, one by one and batched.
+
+    With ``own_tests`` each model has its own test set (the test set cut in 10 slices, as
+    per-client test data), else all share the whole test set.
+    """
+    model = world.model_factory()
+    gen = torch.Generator().manual_seed(0)
+    start = world.initial_parameters()
+    vectors = start + 0.01 * torch.randn((n_models, start.numel()), generator=gen)
+    slices = [(x, y) for x, y in zip(world.test_x.chunk(10), world.test_y.chunk(10),
+                                     strict=True)]
+    whole = (world.test_x, world.test_y)
+    tests = [slices[i % 10] if own_tests else whole for i in range(n_models)]
+    seq_s, bat_s = [], []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        expected = []
+        for vec, (x, y) in zip(vectors, tests, strict=True):
+            set_flat(model, vec)
+            expected.append(evaluate(model, x, y, world.task))
+        seq_s.append(time.process_time() - t0)
+        t0 = time.process_time()
+        got = evaluate_batched_each(model, vectors, tests, world.task)
+        bat_s.append(time.process_time() - t0)
+    worst = max(abs(g["loss"] - e["loss"]) for g, e in zip(got, expected, strict=True))
+    return {"sequential_models_per_cpu_s": n_models / min(seq_s),
+            "batched_models_per_cpu_s": n_models / min(bat_s),
+            "cpu_ratio": min(seq_s) / min(bat_s), "max_abs_loss_difference": worst}
 
 
 def fedavg_accuracy(train: Trainer, world: World, rounds: int, per_round: int) -> float:
@@ -162,6 +204,17 @@ def main() -> None:
               f"{row['batched_steps_per_s']:7.0f} {row['ratio']:5.2f} | "
               f"{row['sequential_steps_per_cpu_s']:7.0f} {row['batched_steps_per_cpu_s']:7.0f} "
               f"{row['cpu_ratio']:5.2f} | {row['max_abs_difference']:.1e}", flush=True)
+    for name, overrides, n_models, own_tests in EVALUATIONS:
+        if args.only not in name:
+            continue
+        scenario = load_scenario(HERE / "fedavg_throughput.yaml", overrides)
+        world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+        torch.set_num_threads(args.threads)
+        row = time_evaluation(world, n_models, own_tests, args.repeats)
+        figures[name] = row
+        print(f"{name:34s} models per CPU s: seq {row['sequential_models_per_cpu_s']:6.0f} "
+              f"batched {row['batched_models_per_cpu_s']:6.0f} ratio {row['cpu_ratio']:5.2f} | "
+              f"max|loss diff| {row['max_abs_loss_difference']:.1e}", flush=True)
     if not args.only or "accuracy" in args.only:
         scenario = load_scenario(HERE / "fedavg_throughput.yaml")
         world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))

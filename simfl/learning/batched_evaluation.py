@@ -129,10 +129,23 @@ def _evaluate_chunk(
                 losses = losses * valid
             loss_sum += losses.sum(dim=1).to(torch.float64)
             if task == "classification":
-                hits = out.argmax(dim=1) == yb
+                hits = _argmax_hits(out, yb)
                 correct += (hits if valid is None else hits & valid).sum(dim=1)
     return [_metrics(task, float(s), int(c), len(y), y)
             for s, c, (_, y) in zip(loss_sum, correct, tests, strict=True)]
+
+
+def _argmax_hits(out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+    """Return ``out.argmax(dim=1) == yb`` for logits ``(k, classes, b)``, labels ``(k, b)``.
+
+    The label's logit must be the maximum and no earlier class may reach it (argmax returns
+    the first maximum). CPU argmax over the middle axis is ~100x slower than ``amax`` there.
+    """
+    best = out.amax(dim=1)
+    label_logit = out.gather(1, yb.unsqueeze(1)).squeeze(1)
+    classes = torch.arange(out.shape[1]).view(1, -1, 1)
+    earlier = ((out == best.unsqueeze(1)) & (classes < yb.unsqueeze(1))).any(dim=1)
+    return (label_logit == best) & ~earlier
 
 
 def _metrics(task: str, loss_sum: float, correct: int, n: int, y: torch.Tensor) -> dict[str, float]:
