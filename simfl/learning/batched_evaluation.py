@@ -62,8 +62,8 @@ def evaluate_batched_each(
 ) -> list[dict[str, float]]:
     """Return ``evaluate``'s metrics of model ``i`` (row ``i`` of ``vectors``) on ``tests[i]``.
 
-    Test sets may differ in size; the same ``(x, y)`` object given for several models is
-    read once. Other parameters as for :func:`evaluate_batched`.
+    Test sets may differ in size; the same ``x`` and ``y`` tensors given for several models
+    are read once. Other parameters as for :func:`evaluate_batched`.
     """
     total = sum(p.numel() for p in model.parameters())
     if vectors.ndim != 2 or vectors.shape[1] != total or len(tests) != vectors.shape[0]:
@@ -101,11 +101,15 @@ def _evaluate_chunk(
     """Return the metrics of ``k`` models, reading ``batch_size`` samples of each at a time."""
     k = len(tests)
     params = form.split(vectors)
-    shared = all(t is tests[0] for t in tests)
-    x_all = tests[0][0] if shared else torch.cat([x for x, _ in tests])
-    y_all = tests[0][1] if shared else torch.cat([y for _, y in tests])
-    lengths = torch.tensor([len(y) for _, y in tests])
-    offsets = torch.cumsum(lengths, 0) - lengths
+    distinct: dict[tuple[int, int], int] = {}  # test sets by identity, read once each
+    which = [distinct.setdefault((id(x), id(y)), len(distinct)) for x, y in tests]
+    first = {i: tests[which.index(i)] for i in range(len(distinct))}
+    shared = len(distinct) == 1
+    x_all = first[0][0] if shared else torch.cat([first[i][0] for i in range(len(distinct))])
+    y_all = first[0][1] if shared else torch.cat([first[i][1] for i in range(len(distinct))])
+    sizes = torch.tensor([first[i][1].shape[0] for i in range(len(distinct))])
+    lengths = sizes[which]
+    offsets = (torch.cumsum(sizes, 0) - sizes)[which]
     loss_sum = torch.zeros(k, dtype=torch.float64)
     correct = torch.zeros(k, dtype=torch.int64)
     longest = int(lengths.max())
@@ -131,7 +135,7 @@ def _evaluate_chunk(
             if task == "classification":
                 hits = _argmax_hits(out, yb)
                 correct += (hits if valid is None else hits & valid).sum(dim=1)
-    return [_metrics(task, float(s), int(c), len(y), y)
+    return [_metrics(task, float(s), int(c), y.shape[0], y)
             for s, c, (_, y) in zip(loss_sum, correct, tests, strict=True)]
 
 

@@ -15,6 +15,7 @@ sequentially with ``train_local``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -260,9 +261,6 @@ def _train_sequential(
     """Return ``train_local``'s outcome for one job, on a copy of ``model``."""
     local = copy.deepcopy(model)
     set_flat(local, job.start)
-    cfg = job.cfg
-    if job.steps is not None:
-        cfg = TrainConfig(cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay, None,
-                          job.steps, cfg.batch_size)
+    cfg = job.cfg if job.steps is None else dataclasses.replace(job.cfg, steps=job.steps)
     result = train_local(local, job.x, job.y, cfg, job.rng, task, job.prox)
     return get_flat(local), result
