@@ -7,8 +7,8 @@ LSTM (one layer of 32 over 8 rows of 8 pixels). Each round trains the chosen cli
 same start vector either one by one with ``train_local`` (as a simulation does: set_flat,
 train, get_flat) or all at once with ``train_batched``; the two are timed alternately in the
 same process, best of ``--repeats``. Evaluation of 10 or 100 models on the test set is timed
-the same way (``evaluate`` per model against ``evaluate_batched``). A FedAvg run of 300 rounds
-x 10 clients with each path gives the test accuracy of both.
+the same way (``evaluate`` per model against ``evaluate_batched_each``). FedAvg runs of 300
+rounds x 10 clients (MLP, CNN) with each path give the test accuracy of both.
 
 Usage: ``python benchmarks/batched_training.py [--repeats 3] [--threads 1] [--json out.json]``
 """
@@ -55,6 +55,12 @@ EVALUATIONS: list[tuple[str, list[str], int, bool]] = [
     ("evaluate mlp 64-64, 100 models", [], 100, False),
     ("evaluate mlp 64-64, 100 own sets", [], 100, True),
     ("evaluate cnn 16-32, 100 models", ["model.kind=cnn", "model.hidden=[16, 32]"], 100, False),
+]
+
+#: (name, scenario overrides) of FedAvg runs, 300 rounds x 10 clients, with each path
+ACCURACY_RUNS: list[tuple[str, list[str]]] = [
+    ("accuracy FedAvg mlp 64-64", []),
+    ("accuracy FedAvg cnn 16-32", ["model.kind=cnn", "model.hidden=[16, 32]"]),
 ]
 
 Trainer = Callable[[nn.Module, torch.Tensor, World, list[int], list[np.random.Generator]],
@@ -145,8 +151,9 @@ def time_evaluation(world: World, n_models: int, own_tests: bool, repeats: int
             "cpu_ratio": min(seq_s) / min(bat_s), "max_abs_loss_difference": worst}
 
 
-def fedavg_accuracy(train: Trainer, world: World, rounds: int, per_round: int) -> float:
-    """Return the test accuracy after a FedAvg run whose local updates use ``train``."""
+def fedavg_metrics(train: Trainer, world: World, rounds: int, per_round: int
+                   ) -> dict[str, float]:
+    """Return the test metrics after a FedAvg run whose local updates use ``train``."""
     model = world.model_factory()
     vec = world.initial_parameters()
     for r, chosen in enumerate(rounds_of(world, rounds, per_round, seed=1)):
@@ -155,7 +162,39 @@ def fedavg_accuracy(train: Trainer, world: World, rounds: int, per_round: int) -
         weights = torch.tensor([res.num_samples for _, res in trained], dtype=torch.float32)
         stacked = torch.stack([v for v, _ in trained])
         vec = (stacked * (weights / weights.sum())[:, None]).sum(dim=0)
-    return world.evaluate(vec)["accuracy"]
+    return world.evaluate(vec)
+
+
+def world_of(overrides: list[str], threads: int) -> World:
+    """Return the benchmark world with ``overrides`` applied, at ``threads`` torch threads."""
+    scenario = load_scenario(HERE / "fedavg_throughput.yaml", overrides)
+    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    torch.set_num_threads(threads)  # build_world sets the scenario's
+    return world
+
+
+def training_row(world: World, per_round: int, updates: int, repeats: int) -> dict[str, float]:
+    """Return client-steps per second of both paths (wall and CPU) and their difference."""
+    model = world.model_factory()
+    plan = rounds_of(world, max(1, updates // per_round), per_round, seed=0)
+    seq, bat = [], []
+    for _ in range(repeats):
+        seq.append(time_rounds(sequential, model, world, plan))
+        bat.append(time_rounds(batched, model, world, plan))
+    steps = seq[0][2]
+    assert all(r[2] == steps for r in seq + bat)
+    wall_seq, wall_bat = min(r[0] for r in seq), min(r[0] for r in bat)
+    cpu_seq, cpu_bat = min(r[1] for r in seq), min(r[1] for r in bat)
+    return {
+        "client_steps": steps,
+        "sequential_steps_per_s": steps / wall_seq,
+        "batched_steps_per_s": steps / wall_bat,
+        "ratio": wall_seq / wall_bat,
+        "sequential_steps_per_cpu_s": steps / cpu_seq,
+        "batched_steps_per_cpu_s": steps / cpu_bat,
+        "cpu_ratio": cpu_seq / cpu_bat,
+        "max_abs_difference": max_difference(model, world, plan[0]),
+    }
 
 
 def main() -> None:
@@ -168,62 +207,41 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only workloads whose name has this")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     print(f"load average {os.getloadavg()}, torch threads {args.threads}")
     figures: dict[str, dict[str, float]] = {}
     print(f"{'workload':30s} {'steps':>6s} | client-steps/s wall: seq, batched, ratio | "
           "per CPU s: seq, batched, ratio | max|batched - sequential|")
     for name, overrides, per_round in WORKLOADS:
-        if args.only not in name:
-            continue
-        scenario = load_scenario(HERE / "fedavg_throughput.yaml", overrides)
-        world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
-        torch.set_num_threads(args.threads)
-        model = world.model_factory()
-        plan = rounds_of(world, max(1, args.updates // per_round), per_round, seed=0)
-        seq, bat = [], []
-        for _ in range(args.repeats):
-            seq.append(time_rounds(sequential, model, world, plan))
-            bat.append(time_rounds(batched, model, world, plan))
-        steps = seq[0][2]
-        assert all(r[2] == steps for r in seq + bat)
-        wall_seq, wall_bat = min(r[0] for r in seq), min(r[0] for r in bat)
-        cpu_seq, cpu_bat = min(r[1] for r in seq), min(r[1] for r in bat)
-        row = {
-            "client_steps": steps,
-            "sequential_steps_per_s": steps / wall_seq,
-            "batched_steps_per_s": steps / wall_bat,
-            "ratio": wall_seq / wall_bat,
-            "sequential_steps_per_cpu_s": steps / cpu_seq,
-            "batched_steps_per_cpu_s": steps / cpu_bat,
-            "cpu_ratio": cpu_seq / cpu_bat,
-            "max_abs_difference": max_difference(model, world, plan[0]),
-        }
-        figures[name] = row
-        print(f"{name:30s} {steps:6d} | {row['sequential_steps_per_s']:7.0f} "
-              f"{row['batched_steps_per_s']:7.0f} {row['ratio']:5.2f} | "
-              f"{row['sequential_steps_per_cpu_s']:7.0f} {row['batched_steps_per_cpu_s']:7.0f} "
-              f"{row['cpu_ratio']:5.2f} | {row['max_abs_difference']:.1e}", flush=True)
+        if args.only in name:
+            row = training_row(world_of(overrides, args.threads), per_round, args.updates,
+                               args.repeats)
+            figures[name] = row
+            print(f"{name:30s} {row['client_steps']:6.0f} | "
+                  f"{row['sequential_steps_per_s']:7.0f} {row['batched_steps_per_s']:7.0f} "
+                  f"{row['ratio']:5.2f} | {row['sequential_steps_per_cpu_s']:7.0f} "
+                  f"{row['batched_steps_per_cpu_s']:7.0f} {row['cpu_ratio']:5.2f} | "
+                  f"{row['max_abs_difference']:.1e}", flush=True)
     for name, overrides, n_models, own_tests in EVALUATIONS:
-        if args.only not in name:
-            continue
-        scenario = load_scenario(HERE / "fedavg_throughput.yaml", overrides)
-        world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
-        torch.set_num_threads(args.threads)
-        row = time_evaluation(world, n_models, own_tests, args.repeats)
-        figures[name] = row
-        print(f"{name:34s} models per CPU s: seq {row['sequential_models_per_cpu_s']:6.0f} "
-              f"batched {row['batched_models_per_cpu_s']:6.0f} ratio {row['cpu_ratio']:5.2f} | "
-              f"max|loss diff| {row['max_abs_loss_difference']:.1e}", flush=True)
-    if not args.only or "accuracy" in args.only:
-        scenario = load_scenario(HERE / "fedavg_throughput.yaml")
-        world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
-        torch.set_num_threads(args.threads)
-        acc_seq = fedavg_accuracy(sequential, world, 300, 10)
-        acc_bat = fedavg_accuracy(batched, world, 300, 10)
-        figures["fedavg_accuracy"] = {"sequential": acc_seq, "batched": acc_bat}
-        print(f"FedAvg 300 rounds x 10 clients: test accuracy sequential {acc_seq:.4f}, "
-              f"batched {acc_bat:.4f}, difference {acc_bat - acc_seq:+.4f}")
+        if args.only in name:
+            row = time_evaluation(world_of(overrides, args.threads), n_models, own_tests,
+                                  args.repeats)
+            figures[name] = row
+            print(f"{name:34s} models per CPU s: seq {row['sequential_models_per_cpu_s']:6.0f} "
+                  f"batched {row['batched_models_per_cpu_s']:6.0f} ratio "
+                  f"{row['cpu_ratio']:5.2f} | max|loss diff| "
+                  f"{row['max_abs_loss_difference']:.1e}", flush=True)
+    for name, overrides in ACCURACY_RUNS:
+        if args.only in name:
+            world = world_of(overrides, args.threads)
+            seq = fedavg_metrics(sequential, world, 300, 10)
+            bat = fedavg_metrics(batched, world, 300, 10)
+            figures[name] = {"sequential_accuracy": seq["accuracy"],
+                             "batched_accuracy": bat["accuracy"],
+                             "sequential_loss": seq["loss"], "batched_loss": bat["loss"]}
+            print(f"{name}: test accuracy sequential {seq['accuracy']:.4f}, batched "
+                  f"{bat['accuracy']:.4f} ({bat['accuracy'] - seq['accuracy']:+.4f}); test loss "
+                  f"{seq['loss']:.6f} vs {bat['loss']:.6f} ({bat['loss'] - seq['loss']:+.1e})",
+                  flush=True)
     print(f"load average {os.getloadavg()}")
     if args.json:
         from simfl.atomic import write_json
