@@ -3,6 +3,9 @@
 Pure building blocks without SimPy: the algorithms call these at simulated instants.
 """
 
+from simfl.learning.batched_evaluation import evaluate_batched, evaluate_batched_each
+from simfl.learning.batched_models import batched_support, stacked_form
+from simfl.learning.batched_training import BatchJob, train_batched
 from simfl.learning.builtin import load_digits, synthetic_fedprox
 from simfl.learning.cifar import load_cifar10_bin, read_cifar_bin
 from simfl.learning.dataset import Dataset, train_test_split
@@ -20,12 +23,16 @@ from simfl.learning.training import TrainConfig, TrainResult, evaluate, train_lo
 
 __all__ = [
     "MODEL_KINDS",
+    "BatchJob",
     "Dataset",
     "SequenceModel",
     "TrainConfig",
     "TrainResult",
+    "batched_support",
     "build_model",
     "evaluate",
+    "evaluate_batched",
+    "evaluate_batched_each",
     "get_flat",
     "inference_flops_per_sample",
     "load_cifar10_bin",
@@ -40,7 +47,9 @@ __all__ = [
     "read_cifar_bin",
     "read_idx",
     "set_flat",
+    "stacked_form",
     "synthetic_fedprox",
+    "train_batched",
     "train_local",
     "train_test_split",
     "training_flops_per_sample",
