@@ -95,8 +95,10 @@ def train_batched(
     """
     if not jobs:
         return []
-    input_shape = _check_jobs(model, jobs, task)
-    form = stacked_form(model, input_shape)
+    _check_data(model, jobs[0].x, jobs[0].y, task)
+    form = stacked_form(model, tuple(jobs[0].x.shape[1:]))
+    total = form.num_parameters if form else sum(p.numel() for p in model.parameters())
+    _check_jobs(model, jobs, task, total)
     if form is None:
         return [_train_sequential(model, job, task) for job in jobs]
     sizes = [j.y.shape[0] for j in jobs]  # (Tensor.__len__ costs microseconds)
@@ -128,7 +130,7 @@ def _train_group(
     x_all = torch.cat([j.x for j in jobs])
     y_all = torch.cat([j.y for j in jobs])
     feat = tuple(x_all.shape[1:])
-    flat = torch.stack([j.start.to(torch.float32) for j in jobs])  # trained in place
+    flat = torch.stack([j.start for j in jobs]).to(torch.float32)  # trained in place
     params = form.split(flat)
     cfg = jobs[0].cfg
     prox = jobs[0].prox
@@ -215,11 +217,12 @@ def _last_minibatch(n: int, batch_size: int, steps: int) -> int:
     return batch_size
 
 
-def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str) -> tuple[int, ...]:
-    """Validate every job as ``train_local`` would; return the common sample shape."""
-    _check_data(model, jobs[0].x, jobs[0].y, task)
-    shape = tuple(jobs[0].x.shape[1:])
-    total = sum(p.numel() for p in model.parameters())
+def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str, total: int) -> None:
+    """Validate every job as ``train_local`` would (``total``: the model's parameters).
+
+    Job 0's data are checked by the caller; the others must share their format.
+    """
+    shape = jobs[0].x.shape[1:]
     dtype = jobs[0].x.dtype
     label_dtype = jobs[0].y.dtype
     for i, j in enumerate(jobs):
@@ -227,7 +230,7 @@ def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str) -> tuple[
             _check_data(model, j.x, j.y, task)
             raise SimflError(
                 f"train_batched: job {i} has samples {tuple(j.x.shape[1:])} {j.x.dtype} and "
-                f"labels {j.y.dtype}, job 0 has {shape} {dtype} and {label_dtype}; a batch "
+                f"labels {j.y.dtype}, job 0 has {tuple(shape)} {dtype} and {label_dtype}; a batch "
                 "holds clients of one architecture and data format"
             )
         if j.x.shape[0] != j.y.shape[0] or j.x.shape[0] == 0:
@@ -241,7 +244,6 @@ def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str) -> tuple[
             raise SimflError(f"train_batched: job {i} has steps={j.steps}; it must be >= 1")
         if j.prox is not None:
             _check_prox(j.prox, total)
-    return shape
 
 
 def _check_prox(prox: tuple[torch.Tensor, float], total: int) -> None:
