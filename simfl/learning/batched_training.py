@@ -10,6 +10,11 @@ on the stacked parameters. Each client draws its permutations exactly as ``train
 so the results equal the sequential ones up to floating-point rounding (the summation order of
 batched matrix products differs). Architectures without a stacked form are trained
 sequentially with ``train_local``.
+
+Measured by benchmarks/batched_training.py (FedAvg benchmark workload, 2 shared cores, one
+torch thread): the MLP 64-64 trains 2.5-3x the client-steps per CPU second of ``train_local``
+with 10 clients per round and 4.4-5.4x with 100; after one round parameters differ from the
+sequential ones by at most 3e-8, and FedAvg over 300 rounds reaches the same test accuracy.
 """
 
 from __future__ import annotations
