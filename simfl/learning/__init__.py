@@ -3,6 +3,9 @@
 Pure building blocks without SimPy: the algorithms call these at simulated instants.
 """
 
+from simfl.learning.batched_evaluation import evaluate_batched, evaluate_batched_each
+from simfl.learning.batched_models import batched_support, stacked_form
+from simfl.learning.batched_training import BatchJob, train_batched
 from simfl.learning.builtin import load_digits, synthetic_fedprox
 from simfl.learning.cifar import load_cifar10_bin, read_cifar_bin
 from simfl.learning.dataset import Dataset, train_test_split
@@ -37,6 +40,7 @@ __all__ = [
     "COUNTRIES",
     "MODEL_KINDS",
     "WORKOUT_FEATURES",
+    "BatchJob",
     "Country",
     "Dataset",
     "FeatureScaling",
@@ -49,8 +53,11 @@ __all__ = [
     "SequenceModel",
     "TrainConfig",
     "TrainResult",
+    "batched_support",
     "build_model",
     "evaluate",
+    "evaluate_batched",
+    "evaluate_batched_each",
     "fitrec_clients",
     "generate_geo_workouts",
     "get_flat",
@@ -70,7 +77,9 @@ __all__ = [
     "read_idx",
     "set_flat",
     "split_indices",
+    "stacked_form",
     "synthetic_fedprox",
+    "train_batched",
     "train_local",
     "train_test_split",
     "training_flops_per_sample",

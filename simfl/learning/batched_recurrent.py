@@ -1,0 +1,97 @@
+"""Stacked GRU and LSTM layers: many clients' recurrent encoders in one computation.
+
+The cells follow ``torch.nn.GRU`` / ``torch.nn.LSTM`` exactly (gate order r, z, n and
+i, f, g, o; two biases per layer; zero initial state). The input projections of all time
+steps are one ``baddbmm`` per layer; the recurrence is one ``baddbmm`` per time step for all
+clients, differentiated by ordinary autograd. States are features-first, ``(k, hidden, b)``,
+like every stacked layer (see :mod:`simfl.learning.batched_models`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from simfl.learning.batched_models import LayerFn, StackedLayer
+from simfl.learning.models import SequenceModel
+
+
+def recurrent_layers(model: SequenceModel) -> tuple[StackedLayer, ...] | None:
+    """Return the stacked layers of ``model``'s encoder up to its last step's output.
+
+    The layers map the gathered input ``(k, b, seq, features)`` to the top layer's last state
+    ``(k, hidden, b)``, features-first like every stacked linear layer; the caller appends
+    the Linear head. None if the recurrent module has options the stacked cells do not follow.
+    """
+    rnn = model.rnn
+    if rnn.bidirectional or not rnn.batch_first or not rnn.bias or rnn.proj_size:
+        return None
+    if isinstance(rnn, torch.nn.GRU):
+        run = _gru_layer
+    elif isinstance(rnn, torch.nn.LSTM):
+        run = _lstm_layer
+    else:
+        return None
+    layers = [StackedLayer("to_sequence", 0, _to_sequence)]
+    for i in range(rnn.num_layers):
+        top = i == rnn.num_layers - 1
+        layers.append(StackedLayer(f"{rnn.mode.lower()}_{i}", 4, _layer_fn(run, top)))
+    return tuple(layers)
+
+
+def _to_sequence(h: torch.Tensor, p: Sequence[torch.Tensor], k: int) -> torch.Tensor:
+    """(k, b, seq, features) -> (k, features, seq, b), contiguous."""
+    return h.permute(0, 3, 2, 1).contiguous()
+
+
+#: A layer over all time steps: (input projections (k, gates * H, seq, b), w_hh, b_hh)
+#: -> the states of every step, each (k, H, b).
+Layer = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], list[torch.Tensor]]
+
+
+def _layer_fn(run: Layer, top: bool) -> LayerFn:
+    """Return a recurrent layer over ``(k, features, seq, b)``.
+
+    It returns the outputs ``(k, hidden, seq, b)``, or only the last state ``(k, hidden, b)``
+    for the top layer. The input projections of all time steps are one ``baddbmm``.
+    """
+
+    def apply(h: torch.Tensor, p: Sequence[torch.Tensor], k: int) -> torch.Tensor:
+        w_ih, w_hh, b_ih, b_hh = p
+        _, feat, seq, b = h.shape
+        gates = torch.baddbmm(b_ih.unsqueeze(2), w_ih, h.reshape(k, feat, seq * b))
+        states = run(gates.view(k, -1, seq, b), w_hh, b_hh.unsqueeze(2))
+        return states[-1] if top else torch.stack(states, dim=2)
+
+    return apply
+
+
+def _gru_layer(gi: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> list[torch.Tensor]:
+    """Return the GRU states (gates r, z, n as in ``torch.nn.GRU``; zero initial state)."""
+    hidden = w_hh.shape[2]
+    states: list[torch.Tensor] = []
+    for x_t in gi.unbind(dim=2):  # one backward node for all steps, not one per slice
+        # the initial state is 0, so its projection is the bias alone
+        gh = torch.baddbmm(b_hh, w_hh, states[-1]) if states else b_hh
+        rz = torch.sigmoid(x_t[:, : 2 * hidden] + gh[:, : 2 * hidden])
+        r, z = rz[:, :hidden], rz[:, hidden:]
+        n = torch.tanh(x_t[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
+        states.append(n + z * (states[-1] - n) if states else n - z * n)
+    return states
+
+
+def _lstm_layer(gi: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> list[torch.Tensor]:
+    """Return the LSTM states (gates i, f, g, o as in ``torch.nn.LSTM``; zero initial state)."""
+    hidden = w_hh.shape[2]
+    gi = gi + b_hh.unsqueeze(3)  # both biases once for all steps
+    states: list[torch.Tensor] = []
+    cell = gi.new_zeros(())
+    for x_t in gi.unbind(dim=2):  # one backward node for all steps, not one per slice
+        gates = torch.baddbmm(x_t, w_hh, states[-1]) if states else x_t
+        sig = torch.sigmoid(gates)  # the g rows are wasted; one op is cheaper than a cat
+        g = torch.tanh(gates[:, 2 * hidden : 3 * hidden])
+        i, f, o = sig[:, :hidden], sig[:, hidden : 2 * hidden], sig[:, 3 * hidden :]
+        cell = f * cell + i * g if states else i * g
+        states.append(o * torch.tanh(cell))
+    return states
