@@ -302,3 +302,17 @@ def with_work(config: TrainConfig, *, steps: int | None = None, epochs: int | No
     if lr is not None:
         changes["lr"] = lr
     return replace(config, **changes)
+
+
+def make_executor(kind: str, *args: Any, **kwargs: Any) -> JobExecutor:
+    """Return the executor ``kind`` (``auto``, ``sequential`` or ``batched``) of these jobs.
+
+    The arguments are :class:`JobExecutor`'s.
+    """
+    if kind == "sequential":
+        return SequentialExecutor(*args, **kwargs)
+    from simfl.engine.batched_executor import BatchedExecutor
+
+    if kind not in ("auto", "batched"):
+        raise ValueError(f"executor {kind!r} is unknown; use auto, sequential or batched")
+    return BatchedExecutor(*args, require=kind == "batched", **kwargs)

@@ -15,9 +15,10 @@ from torch import nn
 from simfl.devices.availability import Availability
 from simfl.devices.compute_profile import ComputeProfile
 from simfl.engine.channel import Channel
-from simfl.engine.jobs import JobExecutor, ModelSpec, SequentialExecutor
+from simfl.engine.jobs import JobExecutor, ModelSpec, make_executor
 from simfl.engine.node import Node
 from simfl.engine.simulation import Simulation
+from simfl.errors import ScenarioError
 from simfl.learning.client_data import ClientData
 from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
 from simfl.learning.models import build_model
@@ -178,10 +179,16 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
         state_size=state_size(probe),
         payload_dtype=_DTYPES[scenario.network.payload_dtype],
     )
-    world.jobs = SequentialExecutor(
-        world.clients, world.train_config,
-        ModelSpec("default", model_factory, world.train_flops_per_sample), world.task,
-        sim.fresh_rng)
+    if tcfg.executor == "batched":
+        from simfl.learning.batched_models import batched_support
+
+        if not batched_support(probe, fed.input_shape):
+            raise ScenarioError(f"training.executor: 'batched' needs a model with a stacked "
+                                f"form (logreg, mlp, cnn, gru, lstm); {scenario.model.kind!r} "
+                                "has none here; use 'auto' (it trains such models one by one)")
+    world.jobs = make_executor(tcfg.executor, world.clients, world.train_config,
+                               ModelSpec("default", model_factory, world.train_flops_per_sample),
+                               world.task, sim.fresh_rng)
     _add_devices(world, scenario, sim)
     if scenario.algorithm.uses_groups and scenario.groups.assignment != "region":
         world.groups = build_groups(scenario, sim, world.clients, world.num_classes,

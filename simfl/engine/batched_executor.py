@@ -1,0 +1,70 @@
+"""The batched executor of training jobs: pending jobs of one architecture train together.
+
+When a job's result is first asked for, every pending job that can share its computation (same
+architecture, plain minibatch SGD/Adam, all parameters trainable) is trained as one stacked
+computation by :func:`simfl.learning.batched_training.train_batched`: parameters stacked
+along a client axis, one forward/backward for all of them, each client with its own
+minibatches (drawn from its own stream exactly as the sequential path draws them), masks for
+unequal shards and step counts, per-client optimizer state. Jobs it cannot batch (other
+procedures, frozen parameters, architectures without a stacked form) run one by one, as in
+:class:`~simfl.engine.jobs.SequentialExecutor`. Results equal the sequential ones within
+floating-point noise and do not depend on the order of submission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simfl.engine.jobs import JobExecutor, ModelSpec, PendingTraining, TrainingOutput
+
+
+class BatchedExecutor(JobExecutor):
+    """Trains the pending jobs of the wanted job's architecture together.
+
+    ``require=True`` makes an architecture without a stacked form an error instead of a
+    sequential fallback (``training.executor: batched``).
+    """
+
+    def __init__(self, *args: Any, require: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.require = require
+        self.batches_run = 0
+
+    def covers(self, spec: ModelSpec, handle: PendingTraining) -> bool:
+        """Return whether ``handle`` can be trained in a batch of architecture ``spec``."""
+        from simfl.learning.batched_models import batched_support
+
+        job = handle.job
+        if job.procedure != "sgd" or job.trainable is not None or job.options:
+            return False
+        x = self.clients[job.client].x
+        return batched_support(self.model_instance(spec), tuple(x.shape[1:]))
+
+    def run_pending(self, wanted: PendingTraining) -> None:
+        """Train ``wanted`` with every pending job it can share a computation with."""
+        from simfl.learning.batched_training import BatchJob, train_batched
+
+        spec = wanted.model
+        if not self.covers(spec, wanted):
+            if self.require:
+                raise RuntimeError(f"job {wanted.job.stream}: the {spec.key!r} model cannot be "
+                                   "trained batched; use training.executor: auto")
+            self.forget(wanted)
+            wanted.finish(self.run_one(wanted))
+            return
+        group = [h for h in self.pending if h.model.key == spec.key and self.covers(spec, h)]
+        assert wanted in group
+        for h in group:
+            self.forget(h)
+        jobs = [BatchJob(h.job.start, self.clients[h.job.client].x, self.clients[h.job.client].y,
+                         h.config, self.rng(h.job.stream), h.job.prox) for h in group]
+        results = train_batched(self.model_instance(spec), jobs, task=self.task)
+        for h, (trained, result) in zip(group, results, strict=True):
+            if result.samples_processed != h.samples_processed:
+                raise RuntimeError(f"job {h.job.stream}: planned {h.samples_processed} samples "
+                                   f"but the batched trainer processed "
+                                   f"{result.samples_processed}")
+            value = trained - h.job.start if h.job.result == "delta" else trained
+            h.finish(TrainingOutput(value, result))
+        self.jobs_run += len(group)
+        self.batches_run += 1

@@ -1,0 +1,62 @@
+"""Tests of simfl.engine.batched_executor: pending jobs train together, as sequentially."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from simfl.engine.batched_executor import BatchedExecutor
+from simfl.engine.jobs import SequentialExecutor, TrainingJob, with_work
+from simfl.learning.params import get_flat
+from tests.test_jobs import make_executor
+
+ONE_MILLIONTH = 1e-6
+
+
+def both() -> tuple[BatchedExecutor, SequentialExecutor]:
+    seq, spec = make_executor()
+    batched = BatchedExecutor(seq.clients, seq.default_config, spec, seq.task, seq.rng)
+    return batched, seq
+
+
+def submit_all(ex: SequentialExecutor | BatchedExecutor, **extra: object) -> list:  # type: ignore[type-arg]
+    start = get_flat(ex.default_model.factory())
+    cfgs = [None, with_work(ex.default_config, steps=5), with_work(ex.default_config, epochs=3)]
+    return [ex.submit(TrainingJob(i, start, f"train/client-{i}/1", config=cfgs[i],
+                                  **extra)) for i in range(3)]  # type: ignore[arg-type]
+
+
+def test_pending_jobs_train_in_one_batch_like_the_sequential_path() -> None:
+    batched, seq = both()
+    got = [h.value() for h in submit_all(batched)]
+    want = [h.value() for h in submit_all(seq)]
+    assert batched.batches_run == 1 and batched.jobs_run == 3
+    for a, b in zip(got, want, strict=True):
+        assert torch.allclose(a, b, atol=ONE_MILLIONTH)
+
+
+def test_delta_and_prox_jobs_batch_too() -> None:
+    batched, seq = both()
+    start = get_flat(seq.default_model.factory())
+    extra = {"result": "delta", "prox": (start, 2.0)}
+    got = [h.value() for h in submit_all(batched, **extra)]
+    want = [h.value() for h in submit_all(seq, **extra)]
+    for a, b in zip(got, want, strict=True):
+        assert torch.allclose(a, b, atol=ONE_MILLIONTH)
+
+
+def test_jobs_with_frozen_parameters_run_alone() -> None:
+    batched, _ = both()
+    names = frozenset(n for n, _ in batched.model_instance(batched.default_model)
+                      .named_parameters())
+    handles = submit_all(batched, trainable=names)
+    handles[0].value()
+    assert (batched.jobs_run, batched.batches_run, len(batched.pending)) == (1, 0, 2)
+
+
+def test_require_refuses_what_cannot_be_batched() -> None:
+    batched, _ = both()
+    batched.require = True
+    handle = submit_all(batched, trainable=frozenset({"0.weight"}))[0]
+    with pytest.raises(RuntimeError, match="cannot be trained batched"):
+        handle.value()
