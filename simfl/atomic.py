@@ -72,3 +72,17 @@ def _write(path: str | os.PathLike[str], fill: Callable[[IO[Any]], object], mode
     with atomic_path(final) as tmp, open(tmp, mode, encoding=encoding) as fh:
         fill(fh)
     return final
+
+
+def folder_problem(folder: str | os.PathLike[str]) -> str | None:
+    """Return why ``folder`` cannot be (made into) a writable folder, or None if it can."""
+    wanted = Path(folder)
+    existing = wanted
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return ("is a file, not a folder; give a folder path" if existing == wanted else
+                f"{existing} is a file, so this cannot be a folder; give a folder path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable; give a writable folder"
+    return None

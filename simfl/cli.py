@@ -6,15 +6,22 @@ Every user error is printed as one line per problem and exits with code 2; no tr
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from simfl import cli_hrg, cli_orbits, cli_studies
+from simfl import __version__, cli_hrg, cli_orbits, cli_studies
 from simfl.errors import SimflError
 
+T = TypeVar("T")
 EXIT_USAGE = 2
+EXIT_BUG = 1
+EXIT_INTERRUPTED = 130
 
 
 def _add_scenario_args(p: argparse.ArgumentParser) -> None:
@@ -35,45 +42,50 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_run_dir(run_dir: Path) -> None:
-    """Fail before simulating if ``run_dir`` cannot become a directory we can write."""
-    if run_dir.exists() and not run_dir.is_dir():
-        raise SimflError(
-            f"--out {run_dir}: exists and is not a directory; give a new or existing directory"
-        )
-    parent = run_dir
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise SimflError(
-            f"--out {run_dir}: {parent} is not a directory, so nothing can be made under it; "
-            "give a directory path"
-        )
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise SimflError(f"--out {run_dir}: {parent} is not writable; give a writable directory")
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from simfl.analysis.tables import summary_table
-    from simfl.runs.directory import default_run_dir, write_run_directory
+    from simfl.runs.directory import (
+        check_run_dir,
+        default_run_dir,
+        run_dir_lock,
+        write_run_directory,
+    )
     from simfl.runs.runner import simulate
     from simfl.scenario.load import load_scenario
 
     scenario = load_scenario(args.file, args.override, args.seed)
     run_dir = args.out if args.out is not None else default_run_dir(args.runs_root, scenario.name)
-    _check_run_dir(run_dir)
-    result = simulate(scenario, progress=not args.quiet)
+    flag = "--out " if args.out is not None else ""
     try:
-        write_run_directory(result, run_dir)
-    except OSError as exc:
-        raise SimflError(
-            f"{run_dir}: cannot write the run directory ({exc.strerror or exc}); "
-            "the simulation finished but its files are incomplete"
-        ) from None
+        check_run_dir(run_dir, args.overwrite)
+    except SimflError as exc:
+        raise SimflError([flag + p for p in exc.problems]) from None
+    with run_dir_lock(run_dir):
+        result = _in_file(args.file, lambda: simulate(scenario, progress=not args.quiet))
+        try:
+            write_run_directory(result, run_dir, overwrite=args.overwrite)
+        except OSError as exc:
+            raise SimflError(f"{run_dir}: cannot write the run directory ({exc.strerror or exc})"
+                             "; the simulation finished but nothing was kept") from None
     if not args.quiet:
         print(summary_table(result.summary, title=f"simfl run {scenario.name}"))
+    for warning in result.summary.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"run directory: {run_dir}")
     return 0
+
+
+def _in_file(file: Path, work: Callable[[], T]) -> T:
+    """Return ``work()``; each line of a SimflError it raises names a file (``file`` if none).
+
+    A line names a file when it starts with the path of one (``data/x.idx: ...``).
+    """
+    try:
+        return work()
+    except SimflError as exc:
+        named = [p if str(file) in p or Path(p.split(":", 1)[0]).exists() else f"{file}: {p}"
+                 for p in exc.problems]
+        raise type(exc)(named) from None
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -121,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="simfl",
         description="Discrete-event network and orbital simulator for federated learning.",
     )
+    parser.add_argument("--version", action="version", version=f"simfl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p_run = sub.add_parser("run", help="run a scenario and write a run directory")
@@ -128,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", type=Path, default=None,
                        help="run directory (default: runs/<name>-<UTC time>)")
     p_run.add_argument("--runs-root", type=Path, default=Path("runs"), help=argparse.SUPPRESS)
+    p_run.add_argument("--overwrite", action="store_true",
+                       help="replace a previous run in --out (once the new run is complete)")
     p_run.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar and no summary table")
     p_run.set_defaults(func=_cmd_run)
@@ -160,10 +175,34 @@ _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type:
 ]
 
 
+def _warning_handler() -> logging.Handler:
+    """Return a handler that prints simfl's log warnings as ``warning: ...`` lines on stderr."""
+
+    class _Stderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"warning: {record.getMessage()}", file=sys.stderr)
+
+    handler = _Stderr(logging.WARNING)
+    handler.set_name("simfl-cli")
+    return handler
+
+
+def _install_warning_handler() -> None:
+    log = logging.getLogger("simfl")
+    if not any(h.get_name() == "simfl-cli" for h in log.handlers):
+        log.addHandler(_warning_handler())
+        log.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``simfl`` command; return its exit code (0 ok, 2 bad input)."""
+    """Run the ``simfl`` command; return its exit code.
+
+    0: done. 2: bad input or environment (one ``error:`` line per problem). 130: interrupted.
+    1: a bug in simfl; one line, and the traceback only with ``SIMFL_TRACEBACK=1``.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    _install_warning_handler()
     try:
         return int(args.func(args))
     except SimflError as exc:
@@ -171,9 +210,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted; files already written are complete, the run has no summary.json",
-              file=sys.stderr)
-        return 130
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C prints nothing more
+        print("interrupted; unfinished outputs were not kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        print("error: out of memory; make the scenario smaller (fewer clients, satellites or "
+              "sites, a shorter space.horizon_s, a smaller model)", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}; check the path, its permissions and the "
+              "free disk space", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if os.environ.get("SIMFL_TRACEBACK"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        print(f"error: internal error ({type(exc).__name__}: {text}); this is a bug in simfl, "
+              "please report it with the command and the scenario (SIMFL_TRACEBACK=1 shows the "
+              "traceback)", file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from simfl import atomic
 from simfl.errors import SimflError
+
+MAX_HOURS = 366 * 24.0
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,17 +31,16 @@ def _parse_utc(text: str) -> datetime:
 def cmd_contacts(args: argparse.Namespace) -> int:
     """Compute a contact plan and write it (parquet or CSV), with optional figures."""
     from simfl.atomic import atomic_path
-    from simfl.orbits.catalog import load_elements
+    from simfl.orbits.catalog import duplicate_problems, load_elements
     from simfl.orbits.contacts import compute_contacts
     from simfl.orbits.site_file import load_sites
 
-    if args.hours <= 0:
-        raise SimflError(f"--hours must be > 0, got {args.hours}")
-    if args.out.suffix.lower() not in (".parquet", ".csv"):
-        raise SimflError(f"--out {args.out}: the plan is written as .parquet or .csv; "
-                         "give a file name with one of those endings")
+    _check_contact_args(args)
     start = _parse_utc(args.start)
     elements = load_elements(args.tle)
+    duplicates = duplicate_problems(elements, str(args.tle))
+    if duplicates:
+        raise SimflError(duplicates)
     sites = load_sites(args.sites, args.mask_deg)
     plan = compute_contacts(elements, sites, start, args.hours * 3600.0,
                             coarse_step_s=args.step_s, workers=args.workers,
@@ -54,6 +56,30 @@ def cmd_contacts(args: argparse.Namespace) -> int:
         _contact_figures(args.figures, plan, elements, sites, start, args.hours * 3600.0)
         print(f"figures: {args.figures}")
     return 0
+
+
+def _check_contact_args(args: argparse.Namespace) -> None:
+    """Refuse bad numbers and output paths before any work, one line each."""
+    problems = []
+    if not 0 < args.hours <= MAX_HOURS:
+        problems.append(f"--hours {args.hours:g}: give a plan length in (0, {MAX_HOURS:g}] "
+                        "hours (SGP4 element sets are good for days, not years)")
+    if args.mask_deg is not None and not 0 <= args.mask_deg < 90:
+        problems.append(f"--mask-deg {args.mask_deg:g}: an elevation mask is in [0, 90) deg; "
+                        "typical masks are 10 (ground stations) to 25-40 (user terminals)")
+    if args.workers is not None and args.workers < 1:
+        problems.append(f"--workers {args.workers}: give 1 or more processes")
+    if args.out.suffix.lower() not in (".parquet", ".csv"):
+        problems.append(f"--out {args.out}: the plan is written as .parquet or .csv; "
+                        "give a file name with one of those endings")
+    elif args.out.is_dir():
+        problems.append(f"--out {args.out}: is a folder; give a file name")
+    for flag, folder in (("--cache-dir", args.cache_dir), ("--figures", args.figures)):
+        problem = atomic.folder_problem(folder) if folder is not None else None
+        if problem:
+            problems.append(f"{flag} {folder}: {problem}")
+    if problems:
+        raise SimflError(problems)
 
 
 def _contact_figures(

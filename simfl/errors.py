@@ -25,6 +25,10 @@ class SimflError(Exception):
             raise ValueError("SimflError needs at least one problem message")
         super().__init__("\n".join(self.problems))
 
+    def __reduce__(self) -> tuple[type[SimflError], tuple[list[str]]]:
+        """Pickle with the problem list, so an error raised in a worker process keeps its lines."""
+        return (type(self), (self.problems,))
+
 
 MAX_PROBLEMS = 50  # lines shown of one error; a file broken everywhere is not listed whole
 

@@ -167,17 +167,17 @@ def test_run_with_missing_mnist_directory(
     assert not out_dir.exists()
 
 
-def test_run_with_mnist_directory_without_files(
+def test_validate_with_mnist_directory_without_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data_dir = tmp_path / "mnist"
     data_dir.mkdir()
     path = write(tmp_path, f"name: m\ndata:\n  dataset: mnist\n  path: {data_dir}\n")
-    code, _, err = run_cli(capsys, "run", str(path), "-q", "--out", str(tmp_path / "run"))
+    code, _, err = run_cli(capsys, "validate", str(path))
     assert code == 2
-    assert err == [f"error: {data_dir}: missing train-images-idx3-ubyte (looked for "
-                   "train-images-idx3-ubyte, train-images-idx3-ubyte.gz, "
-                   "train-images.idx3-ubyte, train-images.idx3-ubyte.gz here and in "
+    assert err == [f"error: {path}:4: data.path: {data_dir}: missing train-labels-idx1-ubyte "
+                   "(looked for train-labels-idx1-ubyte, train-labels-idx1-ubyte.gz, "
+                   "train-labels.idx1-ubyte, train-labels.idx1-ubyte.gz here and in "
                    f"{data_dir / 'raw'}); put the four IDX files of the dataset there"]
 
 
@@ -185,6 +185,8 @@ def test_run_with_corrupt_mnist_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     data_dir = tmp_path / "mnist"
     data_dir.mkdir()
     (data_dir / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x01" + bytes(8))
+    (data_dir / "train-labels-idx1-ubyte").write_bytes(
+        b"\x00\x00\x08\x01" + (100).to_bytes(4, "big") + bytes(100))
     path = write(tmp_path, f"name: m\ndata:\n  dataset: mnist\n  path: {data_dir}\n")
     code, _, err = run_cli(capsys, "run", str(path), "-q", "--out", str(tmp_path / "run"))
     assert code == 2
@@ -196,15 +198,16 @@ def test_run_with_corrupt_mnist_file(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_run_out_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     afile = write(tmp_path, "x", name="afile")
     code, _, err = run_cli(capsys, "run", str(QUICKSTART), "-q", "--out", str(afile))
-    assert (code, err) == (2, [f"error: --out {afile}: exists and is not a directory; give a "
-                               "new or existing directory"])
+    assert (code, err) == (2, [f"error: --out {afile}: exists and is not a folder; give a new "
+                               "folder path"])
 
 
 def test_run_out_below_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     afile = write(tmp_path, "x", name="afile")
     code, _, err = run_cli(capsys, "run", str(QUICKSTART), "-q", "--out", str(afile / "a" / "b"))
-    assert (code, err) == (2, [f"error: --out {afile / 'a' / 'b'}: {afile} is not a directory, "
-                               "so nothing can be made under it; give a directory path"])
+    assert (code, err) == (2, [f"error: --out {afile / 'a' / 'b'}: its folder {afile / 'a'} "
+                               f"{afile} is a file, so this cannot be a folder; give a folder "
+                               "path"])
 
 
 def test_run_directory_write_failure_is_exit_2(
@@ -216,7 +219,7 @@ def test_run_directory_write_failure_is_exit_2(
     def fake_simulate(scenario: Any, *, progress: bool = False) -> object:
         return object()
 
-    def failing_write(result: object, run_dir: Path) -> Path:
+    def failing_write(result: object, run_dir: Path, overwrite: bool = False) -> Path:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(simfl.runs.runner, "simulate", fake_simulate)
@@ -224,7 +227,7 @@ def test_run_directory_write_failure_is_exit_2(
     out_dir = tmp_path / "run"
     code, _, err = run_cli(capsys, "run", str(QUICKSTART), "-q", "--out", str(out_dir))
     assert (code, err) == (2, [f"error: {out_dir}: cannot write the run directory (Permission "
-                               "denied); the simulation finished but its files are incomplete"])
+                               "denied); the simulation finished but nothing was kept"])
 
 
 def test_installed_command_exits_2_without_traceback(tmp_path: Path) -> None:

@@ -56,17 +56,27 @@ def read_cifar_bin(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     return records[:, 1:].reshape(-1, 3, 32, 32), labels
 
 
-def load_cifar10_bin(directory: str | os.PathLike[str]) -> tuple[Dataset, Dataset]:
-    """Return ``(train, test)`` CIFAR-10 datasets from the binary batch files.
+def cifar10_train_samples(directory: str | os.PathLike[str]) -> int:
+    """Return the number of training images in a CIFAR-10 folder, from the file sizes only.
 
-    ``directory`` holds ``data_batch_1.bin`` .. ``data_batch_5.bin`` and ``test_batch.bin``,
-    directly or in a ``cifar-10-batches-bin/`` subfolder (as the tarball extracts).
-
-    Returns
-    -------
-    tuple[Dataset, Dataset]
-        float32 ``x`` in [0, 1] of shape ``(n, 3, 32, 32)``, int64 labels in 0..9.
+    Raises
+    ------
+    DataError
+        As :func:`load_cifar10_bin` for a missing folder or batch file, or a bad file size.
     """
+    root = _batches_dir(directory)
+    total = 0
+    for name in TRAIN_FILES:
+        size = (root / name).stat().st_size
+        if size == 0 or size % RECORD_BYTES:
+            raise DataError(f"{root / name}: {size} bytes is not a positive multiple of "
+                            f"{RECORD_BYTES}; the file is truncated or not CIFAR-10 binary")
+        total += size // RECORD_BYTES
+    return total
+
+
+def _batches_dir(directory: str | os.PathLike[str]) -> Path:
+    """Return the folder that holds the batch files (``directory`` or its subfolder)."""
     root = Path(directory)
     if not root.is_dir():
         raise DataError(
@@ -81,6 +91,21 @@ def load_cifar10_bin(directory: str | os.PathLike[str]) -> tuple[Dataset, Datase
             f"{root}: missing {', '.join(missing)}; extract cifar-10-binary.tar.gz there "
             "(the binary version, not the python one)"
         )
+    return root
+
+
+def load_cifar10_bin(directory: str | os.PathLike[str]) -> tuple[Dataset, Dataset]:
+    """Return ``(train, test)`` CIFAR-10 datasets from the binary batch files.
+
+    ``directory`` holds ``data_batch_1.bin`` .. ``data_batch_5.bin`` and ``test_batch.bin``,
+    directly or in a ``cifar-10-batches-bin/`` subfolder (as the tarball extracts).
+
+    Returns
+    -------
+    tuple[Dataset, Dataset]
+        float32 ``x`` in [0, 1] of shape ``(n, 3, 32, 32)``, int64 labels in 0..9.
+    """
+    root = _batches_dir(directory)
     out = []
     for split, names in (("train", TRAIN_FILES), ("test", TEST_FILES)):
         pixels, labels = zip(*(read_cifar_bin(root / n) for n in names), strict=True)

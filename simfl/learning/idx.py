@@ -144,6 +144,24 @@ def load_mnist_idx(
     return parts[0], parts[1]
 
 
+def mnist_train_samples(directory: str | os.PathLike[str]) -> int:
+    """Return the number of training samples in an MNIST folder, from its label file only.
+
+    Cheap enough for ``simfl validate`` (the image file is not read).
+
+    Raises
+    ------
+    DataError
+        As :func:`load_mnist_idx` for a missing folder or label file, or a bad header.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise DataError(f"{root}: no such directory; point data.path at the folder holding "
+                        "the train-*/t10k-* IDX files")
+    labels = _read_checked(_find(root, "train-labels", "idx1-ubyte"), LABEL_MAGIC, "a label")
+    return int(labels.shape[0])
+
+
 def _check_pair(image_path: Path, images: np.ndarray, label_path: Path, labels: np.ndarray) -> None:
     if images.shape[1:] != (MNIST_SIDE, MNIST_SIDE):
         raise DataError(

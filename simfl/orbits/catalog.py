@@ -12,7 +12,7 @@ from simfl.orbits.elements import ElementSet
 from simfl.orbits.omm import parse_omm_csv_text, parse_omm_json_text
 from simfl.orbits.tle import parse_tle_text
 
-__all__ = ["CATALOG_FORMATS", "load_elements", "select"]
+__all__ = ["CATALOG_FORMATS", "duplicate_problems", "load_elements", "select"]
 
 CATALOG_FORMATS: dict[str, str] = {
     ".tle": "tle",
@@ -116,6 +116,34 @@ def select(
     if problems:
         raise OrbitError(problems)
     return chosen
+
+
+def duplicate_problems(elements: Sequence[ElementSet], source: str) -> list[str]:
+    """Return one line per satellite that appears twice in ``elements`` (by NORAD id or name).
+
+    A catalog merged from two downloads repeats satellites; each copy would count as one
+    more satellite, and two satellites of one name cannot be told apart in a contact plan.
+    """
+    problems: list[str] = []
+    first_by_id: dict[int, int] = {}
+    first_by_name: dict[str, int] = {}
+    for k, element in enumerate(elements):
+        norad = element.norad_id
+        if norad in first_by_id:
+            j = first_by_id[norad]
+            same = (elements[j].line1, elements[j].line2) == (element.line1, element.line2)
+            problems.append(
+                f"{source}: element sets {j + 1} ({elements[j].name}) and {k + 1} "
+                f"({element.name}) are both NORAD {norad}"
+                + (" with identical lines" if same else " at different epochs")
+                + "; keep one set per satellite (a repeated set counts as another satellite)")
+        elif element.name in first_by_name:
+            problems.append(
+                f"{source}: element sets {first_by_name[element.name] + 1} and {k + 1} are "
+                f"both named {element.name!r}; give every satellite its own name")
+        first_by_id.setdefault(norad, k)
+        first_by_name.setdefault(element.name, k)
+    return problems
 
 
 def _sniff(text: str) -> str | None:

@@ -3,6 +3,8 @@ elevation_mask_deg]``) with one teaching line per problem."""
 
 from __future__ import annotations
 
+import math
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,11 @@ from simfl.errors import OrbitError, SimflError
 from simfl.orbits.sites import GroundSite
 
 SITE_KEYS = ("name", "lat_deg", "lon_deg", "alt_m", "elevation_mask_deg")
+
+
+def _blank(value: object) -> bool:
+    """Return whether a cell is empty (missing, null, or NaN from an empty CSV cell)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def load_sites(path: str | Path, mask_deg: float | None = None) -> list[GroundSite]:
@@ -28,7 +35,14 @@ def load_sites(path: str | Path, mask_deg: float | None = None) -> list[GroundSi
     file = Path(path)
     if not file.exists():
         raise OrbitError(f"{file}: sites file not found (a YAML list of {{name, lat_deg, "
-                         "lon_deg}} mappings, or a CSV with those columns)")
+                         "lon_deg} mappings, or a CSV with those columns)")
+    if file.is_dir():
+        raise OrbitError(f"{file}: is a folder; give a sites file (a YAML list of {{name, "
+                         "lat_deg, lon_deg} mappings, or a CSV with those columns)")
+    if mask_deg is not None and not (math.isfinite(mask_deg) and 0 <= mask_deg < 90):
+        raise OrbitError(f"elevation mask {mask_deg:g} deg (given for every site) is outside "
+                         "[0, 90); typical masks are 10 deg (ground stations) to 25-40 deg "
+                         "(user terminals)")
     rows: list[dict[str, Any]]
     if file.suffix.lower() == ".csv":
         try:
@@ -54,8 +68,8 @@ def load_sites(path: str | Path, mask_deg: float | None = None) -> list[GroundSi
         if not isinstance(row, dict):
             problems.append(f"{loc}: expected a mapping with name, lat_deg, lon_deg; got {row!r}")
             continue
-        unknown = sorted(set(row) - set(SITE_KEYS))
-        missing = [k for k in SITE_KEYS[:3] if k not in row or pd.isna(row[k])]
+        unknown = sorted(map(str, set(row) - set(SITE_KEYS)))
+        missing = [k for k in SITE_KEYS[:3] if _blank(row.get(k))]
         if unknown or missing:
             if unknown:
                 problems.append(f"{loc}: unknown key(s) {', '.join(unknown)}; allowed: "
@@ -63,18 +77,26 @@ def load_sites(path: str | Path, mask_deg: float | None = None) -> list[GroundSi
             if missing:
                 problems.append(f"{loc}: missing {', '.join(missing)}")
             continue
-        kwargs = {k: row[k] for k in SITE_KEYS if k in row and not pd.isna(row[k])}
+        kwargs = {k: row[k] for k in SITE_KEYS if not _blank(row.get(k))}
         if mask_deg is not None:
             kwargs["elevation_mask_deg"] = mask_deg
+        wrong = [f"{key} must be a number of {'metres' if key == 'alt_m' else 'degrees'}, got "
+                 f"{kwargs[key]!r}" for key in SITE_KEYS[1:] if key in kwargs
+                 and (isinstance(kwargs[key], bool) or not isinstance(kwargs[key], Real))]
+        if not isinstance(kwargs["name"], str | Real) or isinstance(kwargs["name"], bool):
+            wrong.insert(0, f"name must be text, got {kwargs['name']!r}")
+        if wrong:
+            problems.append(f"{loc}: {'; '.join(wrong)}")
+            continue
         try:
             kwargs["name"] = str(kwargs["name"])
             for key in SITE_KEYS[1:]:
                 if key in kwargs:
                     kwargs[key] = float(kwargs[key])
             sites.append(GroundSite(**kwargs))
-        except (SimflError, ValueError, TypeError) as exc:
+        except SimflError as exc:
             problems.append(f"{loc}: {exc}".replace("\n", "; "))
-    names = [s.name for s in sites]
+    names = [site.name for site in sites]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         problems.append(f"{file}: site names must be unique; repeated: {', '.join(dupes)}")

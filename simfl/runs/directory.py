@@ -1,11 +1,18 @@
 """The run directory: scenario.yaml, trace.parquet, metrics.csv, summary.json, figures/.
 
-Every file is written atomically; ``summary.json`` is written last, so a run directory is
-complete exactly when it has one (a killed run leaves no summary).
+A run is written into a temporary sibling folder that is renamed into place when complete,
+so a run directory is never half-written nor a mix of two runs; ``summary.json`` is written
+last. Writers lock the directory (:func:`run_dir_lock`), so two runs never share it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,24 +21,115 @@ import yaml
 
 from simfl.analysis.figures import plot_metric_vs_time
 from simfl.analysis.timeline import plot_node_timeline
-from simfl.atomic import atomic_path, write_json, write_text
+from simfl.atomic import atomic_path, folder_problem, write_json, write_text
+from simfl.errors import SimflError
 from simfl.runs.runner import RunResult
 
 
+RUN_FILES = ("scenario.yaml", "trace.parquet", "metrics.csv", "summary.json", "figures")
+"""What a run directory holds; ``--overwrite`` replaces only folders holding nothing else."""
+
+
 def default_run_dir(root: Path, name: str) -> Path:
-    """Return ``root/<name>-<UTC timestamp>`` (suffixed ``-2``, ``-3``... if it exists)."""
+    """Return ``root/<name>-<UTC timestamp>`` (suffixed ``-2``, ``-3``... if it is taken).
+
+    A name is taken if the folder exists or another run is writing it (holds its lock).
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     base = root / f"{name}-{stamp}"
     path, k = base, 1
-    while path.exists():
+    while path.exists() or _lock_path(path).exists():
         k += 1
         path = Path(f"{base}-{k}")
     return path
 
 
-def write_run_directory(result: RunResult, run_dir: Path) -> Path:
-    """Write ``result`` into ``run_dir`` (created if needed) and return the directory."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+def check_run_dir(run_dir: Path, overwrite: bool = False) -> None:
+    """Raise SimflError unless a run can be written to ``run_dir``.
+
+    It must be new, an empty folder, or (with ``overwrite``) a previous run directory, and
+    its parent must be a writable folder.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise SimflError(f"{run_dir}: exists and is not a folder; give a new folder path")
+    if run_dir.is_dir():
+        entries = sorted(p.name for p in run_dir.iterdir())
+        foreign = [e for e in entries if e not in RUN_FILES]
+        if entries and not overwrite:
+            raise SimflError(f"{run_dir}: already holds files ({', '.join(entries[:5])}); give "
+                             "a new folder, or --overwrite to replace a previous run (it is "
+                             "replaced only once the new run is complete)")
+        if foreign:
+            raise SimflError(f"{run_dir}: holds files that no run wrote ("
+                             f"{', '.join(foreign[:5])}), so it is not replaced; give a new "
+                             "folder")
+    problem = folder_problem(run_dir.parent)
+    if problem is not None:
+        raise SimflError(f"{run_dir}: its folder {run_dir.parent} {problem}")
+
+
+def _lock_path(run_dir: Path) -> Path:
+    return run_dir.parent / f".{run_dir.name}.lock"
+
+
+@contextlib.contextmanager
+def run_dir_lock(run_dir: Path) -> Iterator[Path]:
+    """Hold an exclusive lock on ``run_dir`` while a run is written there; yield the lock file.
+
+    The lock is ``.<name>.lock`` beside the folder, held with ``flock`` (released by the
+    system even if the process is killed) and removed on exit.
+
+    Raises
+    ------
+    SimflError
+        If another process holds the lock.
+    """
+    lock = _lock_path(run_dir)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SimflError(f"{run_dir}: another simfl run is writing there (it holds {lock});"
+                             " wait for it to finish or give another folder") from None
+        try:  # the last holder may have removed the file between our open and our lock
+            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def write_run_directory(result: RunResult, run_dir: Path, *, overwrite: bool = False) -> Path:
+    """Write ``result`` into ``run_dir`` whole and return the directory.
+
+    The files are written into a temporary sibling folder that is renamed to ``run_dir``
+    once complete, so ``run_dir`` never mixes two runs or holds half of one. With
+    ``overwrite``, a previous run directory there is replaced (after the new one is
+    complete); otherwise ``run_dir`` must be new or empty (see :func:`check_run_dir`).
+    """
+    run_dir = Path(run_dir)
+    check_run_dir(run_dir, overwrite)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = _new_sibling(run_dir, "partial")
+    try:
+        _write_files(result, staging)
+        _move_into_place(staging, run_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def _write_files(result: RunResult, run_dir: Path) -> None:
     resolved = result.scenario.model_dump(mode="json")
     write_text(run_dir / "scenario.yaml",
                "# resolved scenario: overrides applied, defaults filled in\n"
@@ -43,7 +141,28 @@ def write_run_directory(result: RunResult, run_dir: Path) -> Path:
     if result.scenario.output.figures:
         write_figures(run_dir / "figures", result.trace, result.metrics, result.scenario.name)
     write_json(run_dir / "summary.json", result.summary)
-    return run_dir
+
+
+def _move_into_place(staging: Path, run_dir: Path) -> None:
+    """Rename ``staging`` to ``run_dir``; a previous ``run_dir`` goes only after that."""
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        old = _new_sibling(run_dir, "old")
+        os.replace(run_dir, old)  # an empty folder is replaced
+        os.replace(staging, run_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, run_dir)
+
+
+def _new_sibling(run_dir: Path, kind: str) -> Path:
+    """Create and return a new, empty, hidden folder beside ``run_dir`` (mode as mkdir's)."""
+    while True:
+        path = run_dir.parent / f".{run_dir.name}.{secrets.token_hex(4)}.{kind}"
+        try:
+            path.mkdir()
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+        return path
 
 
 def write_figures(

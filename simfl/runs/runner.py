@@ -18,6 +18,7 @@ from tqdm import tqdm
 from simfl.analysis.frames import headline_node
 from simfl.analysis.outcomes import final_and_best, time_to_targets
 from simfl.engine.simulation import Simulation
+from simfl.runs import outcome
 from simfl.scenario.registry import algorithm_spec
 from simfl.scenario.schema import Scenario
 from simfl.scenario.world import build_world
@@ -38,8 +39,9 @@ class RunResult:
 def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
     """Run ``scenario`` to its end and return the trace, metrics and summary.
 
-    The run ends when the algorithm's rounds are done, the target accuracy is reached, or
-    ``stop.max_time_s`` of simulated time has passed, whichever comes first.
+    The run ends when the algorithm's rounds or time budget are done, the target accuracy is
+    reached, or ``stop.max_time_s`` of simulated time has passed, whichever comes first;
+    ``summary["stop_reason"]`` says which, and ``summary["warnings"]`` what went wrong.
     """
     wall_start = time.perf_counter()
     algo_cls: Any = algorithm_spec(scenario.algorithm.name).cls
@@ -63,13 +65,9 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
         torch.manual_seed(scenario.seed)
         if max_time is None:
             sim.env.run(until=main)
-            stop_reason = "target_accuracy" if algo.stopped_early else "rounds"
         else:
             sim.env.run(until=sim.env.any_of([main, sim.env.timeout(max_time)]))
-            if main.triggered:
-                stop_reason = "target_accuracy" if algo.stopped_early else "rounds"
-            else:
-                stop_reason = "max_time"
+    stop_reason = outcome.stop_reason(scenario, main.triggered, algo.stopped_early)
     bar.close()
     if main.triggered and not main.ok:  # pragma: no cover - surfaces algorithm bugs
         raise RuntimeError(f"the algorithm process failed: {main.value!r}")
@@ -80,6 +78,7 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
                         algo.rounds_completed)
     summary["train_flops_per_sample"] = world.train_flops_per_sample
     summary["num_clients"] = len(world.clients)
+    summary["warnings"] = outcome.run_warnings(scenario, summary, world)
     return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary,
                      algorithm=algo)
 

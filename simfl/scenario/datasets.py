@@ -25,6 +25,7 @@ from simfl.learning.partition import (
     partition_iid,
     partition_labels_per_client,
 )
+from simfl.scenario.rules import region_sizes
 from simfl.scenario.schema import DataConfig, ModelConfig, PartitionConfig
 
 
@@ -67,15 +68,6 @@ def _load_split(data: DataConfig, model: ModelConfig, seed: int) -> tuple[Datase
             return load_mnist_idx(data.path, variant="mnist")
         return load_mnist_idx(data.path, variant="fashion-mnist")
     return load_cifar10_bin(data.path)
-
-
-def region_sizes(num_clients: int, num_regions: int,
-                 given: list[int | None] | None = None) -> list[int]:
-    """Return how many clients each region gets: as ``given``, else nearly equal blocks."""
-    if given and all(g is not None for g in given):
-        return [int(g) for g in given if g is not None]
-    bounds = [round(k * num_clients / num_regions) for k in range(num_regions + 1)]
-    return [bounds[k + 1] - bounds[k] for k in range(num_regions)]
 
 
 def _partition_by_region(labels: np.ndarray, cfg: PartitionConfig, sizes: list[int],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from simfl.errors import ScenarioError
+from simfl.scenario.preflight import preflight
 from simfl.scenario.problems import scenario_problems, type_slips
 from simfl.scenario.registry import scenario_model
 from simfl.scenario.rules import cross_key_problems
@@ -19,6 +21,8 @@ from simfl.scenario.source import (
     parse_yaml,
     read_scenario_file,
 )
+
+_log = logging.getLogger(__name__)
 
 _DATA_FILES = {
     "mnist": "the four MNIST IDX files (train-images-idx3-ubyte, ...)",
@@ -58,7 +62,9 @@ def validate_source(
     """Return the validated scenario of ``source``; ``seed`` replaces the file's seed.
 
     With ``check_files``, a dataset directory (``data.path``) that does not exist is one of
-    the problems reported.
+    the problems reported, and so is everything :func:`~simfl.scenario.preflight.preflight`
+    finds on disk (the constellation file, the dataset's size). Its warnings are logged
+    (the ``simfl`` logger; the CLI prints them).
 
     Raises
     ------
@@ -68,6 +74,7 @@ def validate_source(
     data = dict(source.data)
     if seed is not None:
         data["seed"] = seed
+        source.overridden[("seed",)] = f"--seed {seed}"
     model = scenario_model()
     extra = type_slips(model, data) + cross_key_problems(data) + (
         data_path_problems(data, source.relative) if check_files else [])
@@ -75,12 +82,18 @@ def validate_source(
         scenario = model.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(scenario_problems(exc, source, model, extra)) from None
+    checked = preflight(scenario, check_files=check_files)
+    extra += checked.problems
     if extra:
         raise ScenarioError(scenario_problems(None, source, model, extra))
+    for warning in checked.warnings:
+        _log.warning("%s: %s", source.file, warning)
     return scenario
 
 
-_FILE_PATHS: tuple[YamlPath, ...] = (("data", "path"), ("space", "constellation", "tle"))
+_FILE_PATHS: tuple[YamlPath, ...] = (("data", "path"), ("space", "constellation", "tle"),
+                                     ("space", "cache_dir"))
+_NOT_PATHS = {"user"}  # space.cache_dir: 'user' names the user's cache folder
 
 
 def resolve_relative_paths(source: ScenarioSource, base_dir: Path) -> ScenarioSource:
@@ -97,7 +110,8 @@ def resolve_relative_paths(source: ScenarioSource, base_dir: Path) -> ScenarioSo
         if not isinstance(node, dict) or path in source.overridden:
             continue
         raw = node.get(path[-1])
-        if isinstance(raw, str) and raw and not Path(raw).expanduser().is_absolute():
+        if (isinstance(raw, str) and raw and raw not in _NOT_PATHS
+                and not Path(raw).expanduser().is_absolute()):
             node[path[-1]] = str((base_dir / raw).resolve())
             source.relative[path] = (raw, str(base_dir))
     return source

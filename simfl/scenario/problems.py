@@ -11,7 +11,8 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic.fields import FieldInfo
 
 from simfl.scenario.rules import RULE_SEPARATOR
 from simfl.scenario.source import ScenarioSource, YamlPath
@@ -48,6 +49,9 @@ def _model_at(model: type[BaseModel], path: YamlPath, data: Any) -> type[BaseMod
     current: Any = model
     node = data
     for part in path:
+        if isinstance(part, int):  # a list item: ``current`` is already the item's model
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
         field = current.model_fields.get(str(part))
@@ -157,13 +161,26 @@ def _describe(
 
 
 def _leaf_types(annotation: Any) -> set[Any]:
-    """Return the plain types ``annotation`` allows (Annotated and unions unpacked)."""
+    """Return the plain types ``annotation`` allows (Annotated and unions unpacked).
+
+    A quantity with units (an ``Annotated`` type with a before-validator, such as
+    :data:`~simfl.scenario.units.DurationS`) allows text too (``'5 min'``).
+    """
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _leaf_types(typing.get_args(annotation)[0])
+        inner, *metadata = typing.get_args(annotation)
+        parses_text = any(isinstance(m, BeforeValidator) for m in metadata)
+        return _leaf_types(inner) | ({str} if parses_text else set())
     if origin in (typing.Union, types.UnionType):
         return set().union(*(_leaf_types(a) for a in typing.get_args(annotation)))
     return {origin or annotation}
+
+
+def _annotation_of(field: FieldInfo) -> Any:
+    """Return a field's annotation with the metadata pydantic moved out of it put back."""
+    if not field.metadata:
+        return field.annotation
+    return typing.Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
 
 
 def _item_annotation(annotation: Any) -> Any:
@@ -185,6 +202,8 @@ def _slips_in(annotation: Any, value: Any, path: YamlPath, out: list[tuple[YamlP
         out.append((path, f"expected {number}, got {str(value).lower()} (a boolean)"))
     elif isinstance(value, int | float) and not isinstance(value, bool) and allowed == {bool}:
         out.append((path, f"expected true or false, got {value!r}"))
+    elif isinstance(value, str) and allowed and allowed <= {int, float, bool, type(None)}:
+        out.append((path, _quoted(value, allowed)))
     elif isinstance(value, float) and not math.isfinite(value):
         out.append((path, f"{value} is not a finite number; give a finite value"))
     elif isinstance(value, dict) and typing.get_origin(annotation) is dict:
@@ -195,18 +214,31 @@ def _slips_in(annotation: Any, value: Any, path: YamlPath, out: list[tuple[YamlP
         cls = _resolve(annotation, value)
         for key, child in value.items():
             field = cls.model_fields.get(key) if cls is not None else None
-            _slips_in(field.annotation if field is not None else Any, child, (*path, key), out)
+            _slips_in(_annotation_of(field) if field is not None else Any, child, (*path, key),
+                      out)
     elif isinstance(value, list):
         item = _item_annotation(annotation)
         for i, child in enumerate(value):
             _slips_in(item if item is not None else Any, child, (*path, i), out)
 
 
+def _quoted(value: str, allowed: set[Any]) -> str:
+    """Return the message for text where only numbers or booleans are allowed."""
+    if allowed & {int, float}:
+        expected = "a number" if float in allowed else "a whole number"
+        fix = "write the number without quotes"
+    else:
+        expected, fix = "true or false", "write true or false without quotes"
+    return f"expected {expected}, got the text {value!r}; {fix} (quoted values are text)"
+
+
 def type_slips(model: type[BaseModel], data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
     """Return ``(yaml path, message)`` for values pydantic's lax mode would let through.
 
-    These are ``true``/``false`` where a number is expected (pydantic reads them as 1 and 0)
-    and infinite or NaN numbers (``.inf``, ``.nan``).
+    These are ``true``/``false`` where a number is expected (pydantic reads them as 1 and 0),
+    quoted text where a number or a boolean is expected (pydantic would convert ``'3'``; a
+    user who quotes a number made a mistake or meant text) and infinite or NaN numbers
+    (``.inf``, ``.nan``).
     """
     out: list[tuple[YamlPath, str]] = []
     _slips_in(model, data, (), out)

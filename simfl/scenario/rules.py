@@ -180,6 +180,15 @@ def groups_count_rule(scheme: object, groups: object, num_clients: object) -> li
     return []
 
 
+def region_sizes(num_clients: int, num_regions: int,
+                 given: list[int | None] | None = None) -> list[int]:
+    """Return how many clients each region gets: as ``given``, else nearly equal blocks."""
+    if given and all(g is not None for g in given):
+        return [int(g) for g in given if g is not None]
+    bounds = [round(k * num_clients / num_regions) for k in range(num_regions + 1)]
+    return [bounds[k + 1] - bounds[k] for k in range(num_regions)]
+
+
 def _section(data: dict[str, Any], *keys: str) -> dict[str, Any] | None:
     node: Any = data
     for key in keys:

@@ -20,6 +20,10 @@ from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
 
 
+MAX_SEED = 2**32 - 1
+"""Seeds are unsigned 32-bit integers (numpy and scikit-learn take them as such)."""
+
+
 def _raise(messages: list[str]) -> None:
     """Raise the rule messages as one pydantic value error (joined by RULE_SEPARATOR)."""
     if messages:
@@ -64,7 +68,7 @@ class DataConfig(Section):
     path: Path | None = None
     image_shape: list[Annotated[int, Field(gt=0)]] | None = None
     test_fraction: float = Field(0.2, gt=0, lt=1)
-    split_seed: int | None = None
+    split_seed: int | None = Field(None, ge=0, le=MAX_SEED)
     synthetic: SyntheticConfig = SyntheticConfig()
     client_test: Literal["auto", "proportional", "holdout", "natural"] = "auto"
     client_test_fraction: float = Field(0.25, gt=0, lt=1)
@@ -99,7 +103,7 @@ class ModelConfig(Section):
     """The model architecture every client trains."""
 
     kind: Literal["logreg", "mlp", "cnn", "gru", "lstm"] = "mlp"
-    hidden: list[Annotated[int, Field(gt=0)]] = [64, 64]
+    hidden: list[Annotated[int, Field(gt=0, le=1_000_000)]] = [64, 64]
 
 
 class TrainingConfig(Section):
@@ -227,9 +231,9 @@ class Scenario(Section):
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     epoch: datetime = datetime(2026, 2, 24, 12, 0, tzinfo=UTC)
-    torch_threads: int = Field(1, ge=1)
+    torch_threads: int = Field(1, ge=1, le=1024)
     data: DataConfig = DataConfig()
     partition: PartitionConfig = PartitionConfig()
     model: ModelConfig = ModelConfig()

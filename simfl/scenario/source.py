@@ -45,7 +45,9 @@ class ScenarioSource:
         for i in range(len(path), -1, -1):
             prefix = path[:i]
             if prefix in self.overridden:
-                return f"{self.file}: override '{self.overridden[prefix]}'"
+                text = self.overridden[prefix]
+                return f"{self.file}: {text}" if text.startswith("--") else (
+                    f"{self.file}: override '{text}'")
             if prefix in self.lines:
                 return f"{self.file}:{self.lines[prefix]}"
         return self.file
@@ -134,6 +136,50 @@ def _construct(
     return _scalar(node, path, file, problems)
 
 
+MAX_YAML_VALUES = 100_000
+"""Most values a scenario may hold once its aliases are expanded (a real one has hundreds)."""
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Refuse recursive aliases and aliases that expand beyond :data:`MAX_YAML_VALUES`.
+
+    An alias reuses a node, so nine nested levels of nine aliases make 9**9 values from a
+    few lines (a "billion laughs" file). Sizes are counted per distinct node, in linear time.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = ([part for pair in node.value for part in pair]
+                    if isinstance(node, yaml.MappingNode) else
+                    list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        line = node.start_mark.line + 1
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_YAML_VALUES:
+                raise ScenarioError(
+                    f"{file}:{line}: aliases (*name) expand this value to more than "
+                    f"{MAX_YAML_VALUES:,} values; a scenario is small, so write the values out "
+                    "or nest fewer aliases")
+            continue
+        if key in open_nodes:
+            raise ScenarioError(f"{file}:{line}: an alias refers to a value that contains it "
+                                "(a recursive alias); a scenario must be a tree of values")
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                raise ScenarioError(
+                    f"{file}:{child.start_mark.line + 1}: an alias refers to a value that "
+                    "contains it (a recursive alias); a scenario must be a tree of values")
+            stack.append((child, False))
+
+
 def _yaml_problem(exc: yaml.YAMLError, text: str, file: str) -> str:
     """Return the one-line message of a YAML syntax error, with its line and a hint."""
     if isinstance(exc, yaml.MarkedYAMLError):
@@ -168,6 +214,9 @@ def parse_yaml(text: str, file: str = "<string>") -> ScenarioSource:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_problem(exc, text, file)) from None
+    except RecursionError:
+        raise ScenarioError(f"{file}: values are nested too deeply to read; a scenario nests "
+                            "a few levels of sections") from None
     if root is None:
         raise ScenarioError(f"{file}: the file is empty; a scenario is a YAML mapping of sections")
     if not isinstance(root, yaml.MappingNode):
@@ -176,9 +225,14 @@ def parse_yaml(text: str, file: str = "<string>") -> ScenarioSource:
             f"{file}:{root.start_mark.line + 1}: the top level must be a mapping of sections "
             f"(name:, data:, algorithm:, ...), not a {kind}"
         )
+    _check_expansion(root, file)
     lines: dict[YamlPath, int] = {}
     problems: list[str] = []
-    data = _construct(root, (), lines, file, problems)
+    try:
+        data = _construct(root, (), lines, file, problems)
+    except RecursionError:
+        raise ScenarioError(f"{file}: values are nested too deeply to read; a scenario nests "
+                            "a few levels of sections") from None
     if problems:
         raise ScenarioError(problems)
     return ScenarioSource(data=data, file=file, lines=lines)
@@ -209,13 +263,16 @@ def read_scenario_file(path: str | Path) -> ScenarioSource:
     return parse_yaml(text, file=str(p))
 
 
-def _override_value(raw: str) -> Any:
+def _override_value(raw: str, where: str) -> Any:
     """Return the YAML value of an override's right-hand side (text if it is not YAML)."""
     if not raw.strip():
         return ""
     try:
+        node = yaml.compose(raw, Loader=yaml.SafeLoader)
+        if node is not None:
+            _check_expansion(node, where)
         return yaml.safe_load(raw)
-    except (yaml.YAMLError, ValueError):
+    except (yaml.YAMLError, ValueError, RecursionError):
         return raw
 
 
@@ -253,7 +310,7 @@ def apply_overrides(source: ScenarioSource, overrides: list[str]) -> ScenarioSou
             problems.append(f"{source.file}: override '{text}' {reason}; write it as "
                             "a.b.c=value, e.g. algorithm.rounds=20")
             continue
-        value = _override_value(raw)
+        value = _override_value(raw, f"{source.file}: override '{text}', line")
         node: Any = source.data
         path: list[str | int] = []
         created: list[YamlPath] = []

@@ -12,7 +12,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simfl.scenario import rules
-from simfl.scenario.units import DistanceKm, DurationS, FrequencyHz, RateBps
+from simfl.scenario.units import DistanceKm, DurationS, FlopsPerS, FrequencyHz, RateBps
+
+
+MAX_COARSE_STEP_S = 120.0
+"""The contact search's largest step (:data:`simfl.orbits.contacts.MAX_COARSE_STEP_S`)."""
+MAX_HORIZON_S = 366 * 86400.0
+"""A contact plan spans at most a year: SGP4 element sets degrade within days anyway."""
 
 
 def _raise(messages: list[str]) -> None:
@@ -112,10 +118,12 @@ class SpaceConfig(_Section):
     constellation: ConstellationConfig
     regions: list[RegionConfig] = Field(min_length=1)
     ground_stations: list[GroundStationConfig] = []
-    horizon_s: DurationS = Field(86400.0, gt=0)
-    coarse_step_s: DurationS = Field(60.0, gt=0, le=300)
-    cache_dir: Path | None = Path(".simfl-cache/contacts")
-    satellite_flops_per_s: float = Field(1e11, gt=0)
+    horizon_s: DurationS = Field(86400.0, gt=0, le=MAX_HORIZON_S)
+    coarse_step_s: DurationS = Field(60.0, gt=0, le=MAX_COARSE_STEP_S)
+    cache_dir: Path | Literal["user"] | None = "user"
+    """Contact-plan cache: 'user' ($XDG_CACHE_HOME/simfl/contacts, else ~/.cache/simfl/
+    contacts), a folder (relative to the scenario file), or null for none."""
+    satellite_flops_per_s: FlopsPerS = Field(1e11, gt=0)
     region_link: GroundSatelliteLinkConfig = GroundSatelliteLinkConfig()
     station_link: GroundSatelliteLinkConfig = GroundSatelliteLinkConfig(
         up_rate_bps=100e6, down_rate_bps=200e6)

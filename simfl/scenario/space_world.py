@@ -20,6 +20,7 @@ from simfl.engine.simulation import Simulation
 from simfl.engine.space_link import SpaceLink
 from simfl.errors import ScenarioError
 from simfl.network.link_budget import LinkBudget
+from simfl.orbits.cache import resolve_cache_dir
 from simfl.orbits.catalog import load_elements, select
 from simfl.orbits.contacts import compute_contacts, slant_range_km
 from simfl.orbits.elements import ElementSet
@@ -170,7 +171,7 @@ def build_space_world(
     plan = compute_contacts(elements, sites, sim.epoch_utc, cfg.horizon_s,
                             coarse_step_s=cfg.coarse_step_s,
                             workers=1 if len(elements) < 300 else None,
-                            cache_dir=cfg.cache_dir, progress=progress)
+                            cache_dir=resolve_cache_dir(cfg.cache_dir), progress=progress)
     schedule = ContactSchedule(plan)
     by_name = {e.name: e for e in elements}
     site_by_name = {s.name: s for s in sites}

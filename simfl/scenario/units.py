@@ -7,6 +7,7 @@ error that says which kind was expected and shows an example.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Annotated
@@ -43,6 +44,17 @@ _KINDS: dict[str, tuple[dict[str, float], str]] = {
     "distance": (_DISTANCE_KM, "'550 km' (a bare number is km)"),
 }
 
+_LIMITS: dict[str, tuple[float, str, str]] = {
+    "duration": (1e9, "s", "simulated times are float seconds and lose their sub-microsecond "
+                 "resolution beyond 1e9 s (31.7 years)"),
+    "rate": (1e15, "bit/s", "1 Pbit/s is beyond any link"),
+    "compute speed": (1e21, "FLOP/s", "1 ZFLOP/s is beyond any machine"),
+    "size": (1e15, "bytes", "1 PB is beyond any model or dataset simfl can hold"),
+    "frequency": (1e15, "Hz", "radio links stop well below 1 PHz"),
+    "distance": (1e9, "km", "far beyond any orbit simfl models"),
+}
+"""Largest magnitude of each kind, its base unit and why: a larger value is a typo."""
+
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z/]+)?\s*$")
 
 
@@ -59,7 +71,7 @@ def parse_quantity(value: object, kind: str) -> float:
         raise ValueError(f"expected a {kind} such as {example}, got {str(value).lower()} "
                          "(a boolean)")
     if isinstance(value, int | float):
-        return float(value)
+        return _within_limits(float(value), value, kind)
     if not isinstance(value, str):
         raise ValueError(f"expected a {kind} such as {example}, got {value!r}")
     match = _QUANTITY.match(value)
@@ -67,14 +79,14 @@ def parse_quantity(value: object, kind: str) -> float:
         raise ValueError(f"{value!r} is not a {kind}; write it like {example}")
     number, unit = float(match.group(1)), match.group(2)
     if unit is None:
-        return number
+        return _within_limits(number, value, kind)
     if kind == "size" and unit.endswith("b") and unit.lower() not in ("byte", "bytes"):
         raise ValueError(
             f"{value!r} is ambiguous: a lowercase 'b' means bits; a size is in bytes, so write "
             f"{number:g} {unit[:-1]}B (e.g. '4 MB' or '1 MiB')")
     factor = units.get(unit.lower())
     if factor is not None:
-        return number * factor
+        return _within_limits(number * factor, value, kind)
     for other_kind, (other_units, _ex) in _KINDS.items():
         if other_kind != kind and unit.lower() in other_units:
             raise ValueError(
@@ -84,6 +96,17 @@ def parse_quantity(value: object, kind: str) -> float:
         f"unknown unit {unit!r} in {value!r}; a {kind} takes "
         f"{', '.join(sorted(set(units)))}, e.g. {example}"
     )
+
+
+def _within_limits(base: float, written: object, kind: str) -> float:
+    """Return ``base`` (``written`` in the base unit) if it is finite and not absurdly large."""
+    limit, unit, why = _LIMITS[kind]
+    if not math.isfinite(base):
+        raise ValueError(f"{written!r} is not a finite {kind}; give a finite value")
+    if abs(base) > limit:
+        raise ValueError(f"{written!r} is too large for a {kind}: at most {limit:g} {unit} "
+                         f"({why})")
+    return base
 
 
 def _parser(kind: str) -> Callable[[object], float]:

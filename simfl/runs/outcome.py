@@ -1,0 +1,64 @@
+"""What a finished run says about itself: why it stopped, and what went wrong on the way.
+
+A run can end "successfully" and mean nothing: no round ever aggregated an update, or a
+region never saw a satellite. These warnings go into ``summary.json`` (``warnings``) and
+onto the terminal, so a result cannot look fine when it is not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from simfl.scenario.preflight import preflight
+
+if TYPE_CHECKING:
+    from simfl.scenario.schema import Scenario
+    from simfl.scenario.world import World
+
+STOP_REASONS = ("rounds", "time_budget", "target_accuracy")
+"""``rounds``: the round budget was spent. ``time_budget``: the simulated time budget
+(``algorithm.duration_s`` or ``stop.max_time_s``) ended. ``target_accuracy``: the target
+was reached."""
+
+
+def stop_reason(scenario: Scenario, finished: bool, stopped_early: bool) -> str:
+    """Return why a run ended (one of :data:`STOP_REASONS`).
+
+    ``finished``: the algorithm's process returned (rather than ``stop.max_time_s`` ending
+    it); ``stopped_early``: it returned because the target accuracy was reached.
+    """
+    if finished and stopped_early:
+        return "target_accuracy"
+    if finished and not hasattr(scenario.algorithm, "duration_s"):
+        return "rounds"
+    return "time_budget"
+
+
+def run_warnings(scenario: Scenario, summary: dict[str, Any], world: World) -> list[str]:
+    """Return the warnings of a finished run: the scenario's own, then what happened.
+
+    ``summary`` needs ``rounds_completed``, ``stop_reason`` and ``simulated_time_s``.
+    """
+    warnings = list(preflight(scenario).warnings)
+    simulated_s = float(summary["simulated_time_s"])
+    space = world.space
+    if space is not None:
+        seen = set(space.plan.loc[space.plan["rise_s"] < simulated_s, "site"])
+        masks = {r.name: r.elevation_mask_deg for r in scenario.space.regions} \
+            if scenario.space is not None else {}
+        for region in space.region_names:
+            if region not in seen:
+                warnings.append(
+                    f"region {region} saw no satellite above its {masks.get(region, 0):g} deg "
+                    f"mask in {simulated_s / 3600:g} h simulated, so its devices never "
+                    "trained with a satellite; lower elevation_mask_deg, move the region "
+                    "under the ground track, or use more satellites")
+    if int(summary["rounds_completed"]) == 0:
+        hint = ("every sampled client may miss algorithm.deadline_s (raise it, or make "
+                "devices or links faster)" if getattr(scenario.algorithm, "deadline_s", None)
+                else "check the time budget, the devices' speed and the links")
+        warnings.append(
+            f"no round completed in {simulated_s:g} s simulated (stop_reason "
+            f"{summary['stop_reason']}): no model update was aggregated, so the final metrics "
+            f"are those of the initial model; {hint}")
+    return warnings
