@@ -25,7 +25,6 @@ from simfl.atomic import atomic_path, folder_problem, write_json, write_text
 from simfl.errors import SimflError
 from simfl.runs.runner import RunResult
 
-
 RUN_FILES = ("scenario.yaml", "trace.parquet", "metrics.csv", "summary.json", "figures")
 """What a run directory holds; ``--overwrite`` replaces only folders holding nothing else."""
 

@@ -180,7 +180,7 @@ def _annotation_of(field: FieldInfo) -> Any:
     """Return a field's annotation with the metadata pydantic moved out of it put back."""
     if not field.metadata:
         return field.annotation
-    return typing.Annotated[(field.annotation, *field.metadata)]  # type: ignore[valid-type]
+    return typing.Annotated[(field.annotation, *field.metadata)]
 
 
 def _item_annotation(annotation: Any) -> Any:

@@ -19,7 +19,6 @@ from simfl.scenario.groups_schema import GroupsConfig
 from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
 
-
 MAX_SEED = 2**32 - 1
 """Seeds are unsigned 32-bit integers (numpy and scikit-learn take them as such)."""
 

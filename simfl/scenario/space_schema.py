@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from simfl.scenario import rules
 from simfl.scenario.units import DistanceKm, DurationS, FlopsPerS, FrequencyHz, RateBps
 
-
 MAX_COARSE_STEP_S = 120.0
 """The contact search's largest step (:data:`simfl.orbits.contacts.MAX_COARSE_STEP_S`)."""
 MAX_HORIZON_S = 366 * 86400.0
