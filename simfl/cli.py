@@ -6,7 +6,6 @@ Every user error is printed as one line per problem and exits with code 2; no tr
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from simfl import __version__, cli_hrg, cli_orbits, cli_studies
+from simfl.console import install_warning_printer
 from simfl.errors import SimflError
 
 T = TypeVar("T")
@@ -175,25 +175,6 @@ _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type:
 ]
 
 
-def _warning_handler() -> logging.Handler:
-    """Return a handler that prints simfl's log warnings as ``warning: ...`` lines on stderr."""
-
-    class _Stderr(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            print(f"warning: {record.getMessage()}", file=sys.stderr)
-
-    handler = _Stderr(logging.WARNING)
-    handler.set_name("simfl-cli")
-    return handler
-
-
-def _install_warning_handler() -> None:
-    log = logging.getLogger("simfl")
-    if not any(h.get_name() == "simfl-cli" for h in log.handlers):
-        log.addHandler(_warning_handler())
-        log.propagate = False
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``simfl`` command; return its exit code.
 
@@ -202,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    _install_warning_handler()
+    install_warning_printer()
     try:
         return int(args.func(args))
     except SimflError as exc:

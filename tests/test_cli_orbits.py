@@ -50,7 +50,7 @@ def test_contacts_mask_option_overrides_every_site(sites_file: Path, tmp_path: P
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--hours", "-1"], "--hours must be > 0"),
+    (["--hours", "-1"], "--hours -1: give a plan length in (0, 8784] hours"),
     (["--start", "yesterday"], "not an ISO 8601 time"),
     (["--out", "plan.txt"], ".parquet or .csv"),
 ])

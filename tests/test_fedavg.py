@@ -84,7 +84,7 @@ def test_max_time_stops_the_run(small_fedavg: Scenario) -> None:
     scenario = small_fedavg.model_copy(update={
         "stop": small_fedavg.stop.model_copy(update={"max_time_s": 2.5})})
     result = simulate(scenario)
-    assert result.summary["stop_reason"] == "max_time"
+    assert result.summary["stop_reason"] == "time_budget"
     assert result.summary["simulated_time_s"] == 2.5
     assert result.trace["t_end_s"].max() <= 2.5
 

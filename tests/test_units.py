@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from simfl.scenario.units import _KINDS, DurationS, RateBps, parse_quantity
+from simfl.scenario.units import _KINDS, LIMITS, DurationS, RateBps, parse_quantity
 
 DURATION_UNITS = (
     "d, day, days, h, hour, hours, hr, min, mins, minute, minutes, ms, s, sec, second, "
@@ -143,6 +143,7 @@ def _unit_cases() -> list[tuple[str, str, float]]:
 def test_formatted_number_round_trips_for_every_unit(
     kind: str, unit: str, factor: float, number: float
 ) -> None:
+    number = min(number, LIMITS[kind][0] / factor * (1 - 1e-12))  # larger ones are refused
     parsed = parse_quantity(f"{number!r} {unit}", kind)
     assert math.isclose(parsed, number * factor, rel_tol=1e-12, abs_tol=0.0)
 
@@ -153,6 +154,8 @@ def test_formatted_number_round_trips_for_every_unit(
 def test_formatted_integer_round_trips_for_every_unit(
     kind: str, unit: str, factor: float, number: int
 ) -> None:
+    limit = int(LIMITS[kind][0] / factor)
+    number = max(-limit, min(number, limit))  # larger values are refused (see below)
     assert parse_quantity(f"{number}{unit.upper()}", kind) == pytest.approx(number * factor)
 
 
@@ -160,3 +163,17 @@ def test_formatted_integer_round_trips_for_every_unit(
 def test_a_size_with_a_lowercase_b_is_ambiguous(text: str) -> None:
     with pytest.raises(ValueError, match="ambiguous: a lowercase 'b' means bits"):
         parse_quantity(text, "size")
+
+
+@pytest.mark.parametrize(("kind", "text"), [("duration", "1e308"), ("duration", "40 years"),
+                                             ("rate", "2e15"), ("distance", "1e10 km")])
+def test_absurdly_large_quantities_are_refused(kind: str, text: str) -> None:
+    value = float(text) if " " not in text else text
+    with pytest.raises(ValueError, match=f"too large for a {kind}|unknown unit"):
+        parse_quantity(value, kind)
+
+
+def test_a_duration_beyond_float_resolution_names_the_limit() -> None:
+    with pytest.raises(ValueError, match=r"1e\+308 is too large for a duration: at most 1e\+09 s "
+                                         r"\(simulated times are float seconds"):
+        parse_quantity(1e308, "duration")

@@ -5,6 +5,7 @@ The line map lets every validation problem be reported as ``file:line: a.b.c: me
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,16 @@ class ScenarioSource:
                 return f"{self.file}:{self.lines[prefix]}"
         return self.file
 
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e-3`` as a number as YAML 1.2 does (1.1 needs a dot)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -211,7 +222,7 @@ def parse_yaml(text: str, file: str = "<string>") -> ScenarioSource:
         problem (every duplicate key and unreadable value is listed).
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_problem(exc, text, file)) from None
     except RecursionError:
@@ -268,10 +279,10 @@ def _override_value(raw: str, where: str) -> Any:
     if not raw.strip():
         return ""
     try:
-        node = yaml.compose(raw, Loader=yaml.SafeLoader)
+        node = yaml.compose(raw, Loader=_Loader)
         if node is not None:
             _check_expansion(node, where)
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=_Loader)  # a SafeLoader subclass: safe
     except (yaml.YAMLError, ValueError, RecursionError):
         return raw
 

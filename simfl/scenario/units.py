@@ -44,7 +44,7 @@ _KINDS: dict[str, tuple[dict[str, float], str]] = {
     "distance": (_DISTANCE_KM, "'550 km' (a bare number is km)"),
 }
 
-_LIMITS: dict[str, tuple[float, str, str]] = {
+LIMITS: dict[str, tuple[float, str, str]] = {
     "duration": (1e9, "s", "simulated times are float seconds and lose their sub-microsecond "
                  "resolution beyond 1e9 s (31.7 years)"),
     "rate": (1e15, "bit/s", "1 Pbit/s is beyond any link"),
@@ -100,12 +100,12 @@ def parse_quantity(value: object, kind: str) -> float:
 
 def _within_limits(base: float, written: object, kind: str) -> float:
     """Return ``base`` (``written`` in the base unit) if it is finite and not absurdly large."""
-    limit, unit, why = _LIMITS[kind]
+    limit, unit, why = LIMITS[kind]
+    shown = repr(written) if isinstance(written, str) else str(written)
     if not math.isfinite(base):
-        raise ValueError(f"{written!r} is not a finite {kind}; give a finite value")
+        raise ValueError(f"{shown} is not a finite number; give a finite value")
     if abs(base) > limit:
-        raise ValueError(f"{written!r} is too large for a {kind}: at most {limit:g} {unit} "
-                         f"({why})")
+        raise ValueError(f"{shown} is too large for a {kind}: at most {limit:g} {unit} ({why})")
     return base
 
 

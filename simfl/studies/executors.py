@@ -7,14 +7,18 @@ A job is a resolved scenario (as a JSON-able dict); its result is a :class:`JobR
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 from tqdm import tqdm
 
+from simfl.console import install_warning_printer
 from simfl.errors import SimflError
 
 ExecutorName = Literal["serial", "local", "ray"]
@@ -53,31 +57,95 @@ def run_jobs(
     ----------
     executor
         ``"serial"``: one after another here. ``"local"``: a pool of ``workers`` processes
-        (spawned, so each has its own torch state). ``"ray"``: tasks on the Ray cluster at
-        ``address`` (``"auto"`` or ``ray://host:port``; None starts a local one).
+        (spawned, so each has its own torch state; see :func:`_run_local` for how Ctrl-C and
+        a killed parent stop them). ``"ray"``: tasks on the Ray cluster at ``address``
+        (``"auto"`` or ``ray://host:port``; None starts a local one).
+
+    Raises
+    ------
+    SimflError
+        For an unknown executor, ``workers`` below 1, Ray missing, or a job's own error
+        (the first one; the other jobs are stopped).
     """
+    if executor not in ("serial", "local", "ray"):
+        raise SimflError(f"executor {executor!r} is unknown; choose serial, local or ray")
+    if workers is not None and workers < 1:
+        raise SimflError(f"workers = {workers}: give 1 or more parallel runs (or leave it "
+                         "out for one per core)")
     bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress, leave=False)
     try:
-        if executor == "serial" or len(jobs) <= 1:
+        if executor == "ray":
+            return _run_on_ray(jobs, address, workers, bar, job_fn)
+        if executor == "serial" or len(jobs) <= 1 or workers == 1:
             out = []
             for label, data in jobs:
                 out.append(job_fn(label, data))
                 bar.update()
             return out
-        if executor == "local":
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(job_fn, label, data) for label, data in jobs]
-                results = []
-                for fut in futures:
-                    results.append(fut.result())
-                    bar.update()
-                return results
-        if executor == "ray":
-            return _run_on_ray(jobs, address, workers, bar, job_fn)
-        raise SimflError(f"executor {executor!r} is unknown; choose serial, local or ray")
+        return _run_local(jobs, workers, bar, job_fn)
     finally:
         bar.close()
+
+
+PARENT_POLL_S = 0.5
+"""How often a worker checks that the process that started it is still alive."""
+
+
+def _run_local(
+    jobs: Sequence[tuple[str, dict[str, Any]]],
+    workers: int | None,
+    bar: tqdm,  # type: ignore[type-arg,unused-ignore]
+    job_fn: Callable[[str, dict[str, Any]], JobResult],
+) -> list[JobResult]:
+    """Run the jobs on a pool of spawned processes that never outlive this one.
+
+    Workers ignore SIGINT, so a Ctrl-C (sent by the terminal to every process of the
+    group) reaches only this process, which then terminates the pool at once and re-raises
+    KeyboardInterrupt; a second Ctrl-C during that is ignored. Workers also exit by
+    themselves within :data:`PARENT_POLL_S` once this process is gone (killed with
+    SIGKILL, say). The first failed job stops the others and its error is raised.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    pool = ctx.Pool(count, initializer=_start_worker, initargs=(os.getpid(),))
+    try:
+        pending = [pool.apply_async(job_fn, (label, data)) for label, data in jobs]
+        results = []
+        for job in pending:
+            while not job.ready():
+                job.wait(0.2)  # short waits: Ctrl-C is seen promptly
+            results.append(job.get())
+            bar.update()
+        pool.close()
+        pool.join()
+        return results
+    except BaseException:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            pool.terminate()
+            pool.join()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        raise
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _start_worker(parent_pid: int) -> None:
+    """Prepare a pool worker: leave Ctrl-C to the parent, and die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    install_warning_printer()
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
+                     name="simfl-parent-watch").start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 def _run_on_ray(
