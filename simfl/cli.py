@@ -6,6 +6,7 @@ Every user error is printed as one line per problem and exits with code 2; no tr
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from simfl import __version__, cli_hrg, cli_orbits, cli_studies
+from simfl.atomic import folder_problem
 from simfl.console import install_warning_printer
 from simfl.errors import SimflError
 
@@ -89,22 +91,10 @@ def _in_file(file: Path, work: Callable[[], T]) -> T:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    import pandas as pd
-    import yaml
+    from simfl.runs.directory import read_run_tables, write_figures
 
-    from simfl.runs.directory import write_figures
-
+    trace, metrics, name = read_run_tables(args.run_dir)
     run_dir: Path = args.run_dir
-    needed = [run_dir / "trace.parquet", run_dir / "metrics.csv"]
-    missing = [p.name for p in needed if not p.exists()]
-    if missing:
-        raise SimflError(f"{run_dir}: not a run directory (missing {', '.join(missing)}); "
-                         "give a directory written by 'simfl run'")
-    trace = pd.read_parquet(needed[0])
-    metrics = pd.read_csv(needed[1], dtype={"node": str, "metric": str})
-    name = run_dir.name
-    if (run_dir / "scenario.yaml").exists():
-        name = str(yaml.safe_load((run_dir / "scenario.yaml").read_text()).get("name", name))
     t_range = None
     if args.t_range:
         try:
@@ -112,14 +102,19 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         except ValueError:
             raise SimflError(f"--t-range {args.t_range!r}: write START_S,END_S, e.g. "
                              "0,3600") from None
-        if not hi > lo:
-            raise SimflError(f"--t-range {args.t_range!r}: END_S must be after START_S")
+        if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+            raise SimflError(f"--t-range {args.t_range!r}: END_S must be after START_S, both "
+                             "finite")
         t_range = (lo, hi)
     if args.metric is not None and args.metric not in set(metrics["metric"]):
         raise SimflError(f"--metric {args.metric!r} is not in this run; it has "
                          f"{', '.join(sorted(set(metrics['metric'])))}")
     nodes = args.nodes.split(",") if args.nodes else None
-    paths = write_figures(args.out or run_dir / "figures", trace, metrics, name,
+    figures_dir = args.out or run_dir / "figures"
+    problem = folder_problem(figures_dir)
+    if problem is not None:
+        raise SimflError(f"{'--out ' if args.out else ''}{figures_dir}: {problem}")
+    paths = write_figures(figures_dir, trace, metrics, name,
                           metric=args.metric, nodes=nodes, t_range_s=t_range,
                           max_nodes=args.max_nodes)
     for p in paths:
@@ -158,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated metric nodes, e.g. global,consensus")
     p_plot.add_argument("--t-range", default=None, metavar="START_S,END_S",
                         help="zoom the timeline to simulated seconds START_S..END_S")
-    p_plot.add_argument("--max-nodes", type=int, default=40, help="timeline rows at most")
+    p_plot.add_argument("--max-nodes", type=cli_studies.positive_int, default=40,
+                        help="timeline rows at most")
     p_plot.add_argument("--out", type=Path, default=None,
                         help="figures directory (default: RUN_DIR/figures)")
     p_plot.set_defaults(func=_cmd_plot)

@@ -23,12 +23,24 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="study directory (default: runs/<name>-<study>-<UTC time>)")
     p.add_argument("--executor", choices=("serial", "local", "ray"), default="local",
                    help="where runs execute: here, local processes, or a Ray cluster")
-    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="parallel runs (default: cores)")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--target", action="append", default=[], metavar="METRIC=V1,V2",
                    help="time each run to these metric targets, e.g. --target accuracy=0.9 "
                         "(adds output.metric_targets; draws latency vs final metric)")
+
+
+def positive_int(text: str) -> int:
+    """Return ``text`` as a whole number >= 1 (argparse reports the error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more")
+    return value
 
 
 def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
@@ -117,6 +129,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     names = [n.strip() for n in args.algorithms.split(",") if n.strip()]
+    if not names:
+        raise SimflError(f"--algorithms {args.algorithms!r}: name at least one algorithm, "
+                         "comma-separated, e.g. --algorithms fedmeld,isolated,space_hfl")
     points = grid(scenario, {}, algorithms=names)
     out = _study_dir(args, scenario.name, "compare")
     results, metrics = run_sweep(points, executor=args.executor, workers=args.workers,
@@ -128,7 +143,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                          title=f"{scenario.name}: {metric} of the methods vs simulated time")
     plot_bytes_by_link(results, label="algorithm", path=out / "figures" / "bytes_by_link.png")
     _latency_figure(results, "algorithm", out)
-    write_sweep(out, results, metrics, {"scenario": scenario.name, "algorithms": names})
+    write_sweep(out, results, metrics, {"scenario": scenario.name, "algorithms": names},
+                study="compare")
     shown = [c for c in results.columns if c != "run"]
     print(results[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"compare directory: {out}")
@@ -164,7 +180,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     write_sweep(out, result.table, result.table.iloc[0:0], {
         "scenario": scenario.name, "t_max_s": t_max_s, "search": args.search,
         "best": {"round_interval": result.delta, "mixing_ratio": result.alpha,
-                 "accuracy": result.accuracy}, "runs": result.runs})
+                 "accuracy": result.accuracy}, "runs": result.runs}, study="tune")
     print(result.table[["round_interval", "mixing_ratio", "accuracy"]]
           .sort_values(["round_interval", "mixing_ratio"]).to_string(index=False))
     print(f"chosen: round_interval (delta) = {result.delta}, mixing_ratio (alpha) = "

@@ -22,7 +22,7 @@ def test_plot_redraws_figures_with_options(run_dir: Path, tmp_path: Path,
     out = tmp_path / "figs"
     code = main(["plot", str(run_dir), "--metric", "loss", "--t-range", "0,3", "--out", str(out)])
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["loss_vs_time.png", "timeline.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["loss_vs_time.png", "timeline_0-3s.png"]
     assert str(out / "loss_vs_time.png") in capsys.readouterr().out
 
 
@@ -30,6 +30,7 @@ def test_plot_redraws_figures_with_options(run_dir: Path, tmp_path: Path,
     (["--metric", "rmse"], "'rmse' is not in this run; it has accuracy, loss"),
     (["--t-range", "5"], "write START_S,END_S"),
     (["--t-range", "5,1"], "END_S must be after START_S"),
+    (["--t-range", "0,nan"], "END_S must be after START_S, both finite"),
 ])
 def test_plot_bad_options_exit_2(run_dir: Path, args: list[str], message: str,
                                  capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,8 @@ def test_switching_algorithm_keeps_shared_settings(small_fedavg: Scenario) -> No
 def test_unknown_algorithm_and_bad_parameter_are_reported(small_fedavg: Scenario) -> None:
     with pytest.raises(ScenarioError, match="'fedsgd' is unknown; choose one of fedavg"):
         with_algorithm(small_fedavg, "fedsgd")
-    with pytest.raises(ScenarioError, match="algorithm hierarchical: edge_rounds"):
+    with pytest.raises(ScenarioError, match=r"^algorithm hierarchical: algorithm\.edge_rounds: 0 "
+                                            r"is out of range; it must be > 0$"):
         with_algorithm(small_fedavg, "hierarchical", edge_rounds=0)
 
 
@@ -37,5 +38,21 @@ def test_impossible_variants_are_scenario_errors(small_fedavg: Scenario) -> None
         with_values(small_fedavg, {"seed.x": 1})
     with pytest.raises(ScenarioError, match="runs over satellites"):
         with_algorithm(small_fedavg, "fedmeld")
-    with pytest.raises(ScenarioError, match=r"space\.constellation: Field required"):
+    with pytest.raises(ScenarioError, match=r"space\.constellation: is required but missing"):
         with_values(small_fedavg, {"space.horizon_s": 1})
+
+
+def test_variant_errors_teach_like_validate(small_fedavg: Scenario) -> None:
+    with pytest.raises(ScenarioError) as info:
+        with_values(small_fedavg, {"algorithm.round": 3, "seed": "3"})
+    assert info.value.problems == [
+        "with algorithm.round=3, seed='3': algorithm.round: unknown key; did you mean 'rounds'? "
+        "allowed keys here are: clients_per_round, deadline_s, eval_every_rounds, name, rounds",
+        "with algorithm.round=3, seed='3': seed: expected a whole number, got the text '3'; "
+        "write the number without quotes (quoted values are text)",
+    ]
+
+
+def test_variants_run_the_preflight_checks(small_fedavg: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="5000 clients but the digits training set has"):
+        with_values(small_fedavg, {"partition.num_clients": 5000})

@@ -164,6 +164,51 @@ def _new_sibling(run_dir: Path, kind: str) -> Path:
         return path
 
 
+def read_run_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Return a run directory's trace, metrics and scenario name, checked.
+
+    Raises
+    ------
+    SimflError
+        One line per unreadable or incomplete file (missing, cut short, other columns).
+    """
+    from simfl.engine.metrics import METRIC_COLUMNS
+    from simfl.engine.trace import TRACE_COLUMNS
+
+    needed = [run_dir / "trace.parquet", run_dir / "metrics.csv"]
+    missing = [p.name for p in needed if not p.is_file()]
+    if missing:
+        raise SimflError(f"{run_dir}: not a run directory (missing {', '.join(missing)}); "
+                         "give a directory written by 'simfl run'")
+    problems: list[str] = []
+    frames: list[pd.DataFrame] = []
+    for path, columns, read in (
+        (needed[0], TRACE_COLUMNS, pd.read_parquet),
+        (needed[1], METRIC_COLUMNS, lambda p: pd.read_csv(p, dtype={"node": str, "metric": str})),
+    ):
+        try:
+            frame = read(path)
+        except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
+            problems.append(f"{path}: cannot be read ({' '.join(str(exc).split())[:200]}); "
+                            "the file is damaged or cut short: run the scenario again")
+            continue
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
+            problems.append(f"{path}: lacks the column(s) {', '.join(absent)} (it has "
+                            f"{', '.join(map(str, frame.columns)) or 'none'}); it was not "
+                            "written by 'simfl run' or was edited: run the scenario again")
+        frames.append(frame)
+    if problems:
+        raise SimflError(problems)
+    name = run_dir.name
+    try:
+        resolved = yaml.safe_load((run_dir / "scenario.yaml").read_text(encoding="utf-8"))
+        name = str(resolved.get("name", name)) if isinstance(resolved, dict) else name
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        pass  # the name is only a title
+    return frames[0], frames[1], name
+
+
 def write_figures(
     figures_dir: Path,
     trace: pd.DataFrame,
@@ -178,13 +223,15 @@ def write_figures(
     """Draw a run's figures into ``figures_dir``; return their paths.
 
     ``<metric>_vs_time.png`` (default: accuracy, else rmse) for ``nodes`` (default: the
-    global model) and ``timeline.png``, optionally zoomed to ``t_range_s``.
+    global model) and ``timeline.png``; zoomed to ``t_range_s``, the timeline is written to
+    ``timeline_<start>-<end>s.png`` instead, so the run's full timeline stays.
     """
     if metric is None:
         metric = "accuracy" if "accuracy" in set(metrics["metric"]) else "rmse"
     metric_path = figures_dir / f"{metric}_vs_time.png"
     plot_metric_vs_time(metrics, metric=metric, nodes=nodes, path=metric_path,
                         title=f"{name}: test {metric} vs simulated time")
-    timeline_path = figures_dir / "timeline.png"
+    timeline_path = figures_dir / ("timeline.png" if t_range_s is None else
+                                   f"timeline_{t_range_s[0]:g}-{t_range_s[1]:g}s.png")
     plot_node_timeline(trace, path=timeline_path, t_range_s=t_range_s, max_nodes=max_nodes)
     return [metric_path, timeline_path]

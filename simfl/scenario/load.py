@@ -57,14 +57,15 @@ def data_path_problems(
 
 
 def validate_source(
-    source: ScenarioSource, seed: int | None = None, *, check_files: bool = False
+    source: ScenarioSource, seed: int | None = None, *, check_files: bool = False,
+    warn: bool = True,
 ) -> Scenario:
     """Return the validated scenario of ``source``; ``seed`` replaces the file's seed.
 
     With ``check_files``, a dataset directory (``data.path``) that does not exist is one of
     the problems reported, and so is everything :func:`~simfl.scenario.preflight.preflight`
     finds on disk (the constellation file, the dataset's size). Its warnings are logged
-    (the ``simfl`` logger; the CLI prints them).
+    (the ``simfl`` logger; the CLI prints them) unless ``warn`` is false.
 
     Raises
     ------
@@ -86,7 +87,7 @@ def validate_source(
     extra += checked.problems
     if extra:
         raise ScenarioError(scenario_problems(None, source, model, extra))
-    for warning in checked.warnings:
+    for warning in checked.warnings if warn else []:
         _log.warning("%s: %s", source.file, warning)
     return scenario
 

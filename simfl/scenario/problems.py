@@ -28,14 +28,19 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> YamlPath:
     """Drop pydantic's union-tag and validator elements from ``loc`` by walking the data."""
     out: list[str | int] = []
     node = data
-    for part in loc:
+    for i, part in enumerate(loc):
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        following = loc[i + 1] if i + 1 < len(loc) else None
+        # a discriminated-union tag, e.g. ('algorithm', 'fedavg', 'rounds'), even when the
+        # data also has a key named like the tag (algorithm: {name: fedavg, fedavg: ...})
+        is_tag = (isinstance(node, dict) and node.get("name") == part and following is not None
+                  and not (in_dict and isinstance(node[part], dict) and following in node[part]))
+        if is_tag:
+            continue
         if in_dict or in_list:
             out.append(part)
             node = node[part]
-        elif isinstance(node, dict) and node.get("name") == part:
-            continue  # discriminated-union tag, e.g. ('algorithm', 'fedavg', 'rounds')
         elif isinstance(part, str) and ("[" in part or "function" in part):
             continue  # pydantic's internal step names
         else:

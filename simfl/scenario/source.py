@@ -274,8 +274,16 @@ def read_scenario_file(path: str | Path) -> ScenarioSource:
     return parse_yaml(text, file=str(p))
 
 
-def _override_value(raw: str, where: str) -> Any:
-    """Return the YAML value of an override's right-hand side (text if it is not YAML)."""
+def yaml_value(raw: str, where: str = "value") -> Any:
+    """Return the YAML value of a command-line value such as ``-o a=RAW`` (text if not YAML).
+
+    Read as scenario files are (``1e-3`` is a number); ``where`` names it in errors.
+
+    Raises
+    ------
+    ScenarioError
+        If its aliases are recursive or expand too far (see :data:`MAX_YAML_VALUES`).
+    """
     if not raw.strip():
         return ""
     try:
@@ -321,7 +329,7 @@ def apply_overrides(source: ScenarioSource, overrides: list[str]) -> ScenarioSou
             problems.append(f"{source.file}: override '{text}' {reason}; write it as "
                             "a.b.c=value, e.g. algorithm.rounds=20")
             continue
-        value = _override_value(raw, f"{source.file}: override '{text}', line")
+        value = yaml_value(raw, f"{source.file}: override '{text}', line")
         node: Any = source.data
         path: list[str | int] = []
         created: list[YamlPath] = []

@@ -109,16 +109,16 @@ def _run_local(
     count = min(workers or os.cpu_count() or 1, len(jobs))
     pool = ctx.Pool(count, initializer=_start_worker, initargs=(os.getpid(),))
     try:
-        pending = [pool.apply_async(job_fn, (label, data)) for label, data in jobs]
-        results = []
-        for job in pending:
-            while not job.ready():
-                job.wait(0.2)  # short waits: Ctrl-C is seen promptly
-            results.append(job.get())
-            bar.update()
+        pending = {k: pool.apply_async(job_fn, job) for k, job in enumerate(jobs)}
+        results: dict[int, JobResult] = {}
+        while pending:
+            pending[min(pending)].wait(0.1)  # short waits: Ctrl-C is seen promptly
+            for k in [k for k, job in pending.items() if job.ready()]:
+                results[k] = pending.pop(k).get()  # a failed job raises its error here
+                bar.update()
         pool.close()
         pool.join()
-        return results
+        return [results[k] for k in range(len(jobs))]
     except BaseException:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
         try:

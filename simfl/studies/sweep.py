@@ -2,7 +2,8 @@
 
 A sweep directory holds ``results.csv`` (one row per run: the swept values, final metrics,
 simulated time, bytes by link), ``metrics.parquet`` (every run's metrics with a ``run``
-column) and figures. Like a run directory it is complete when it has ``sweep.json``.
+column) and figures. Like a run directory it is complete when it has its marker file,
+written last: ``sweep.json``, ``compare.json`` or ``tune.json``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from simfl.errors import SimflError
 from simfl.scenario.schema import Scenario
+from simfl.scenario.source import yaml_value
 from simfl.studies.executors import ExecutorName, JobResult, run_jobs
 from simfl.studies.variants import with_algorithm, with_values
 
@@ -27,7 +28,7 @@ def parse_set(spec: str) -> tuple[str, list[Any]]:
     if not sep or not key.strip() or not raw.strip():
         raise SimflError(f"--set {spec!r}: write it as a.b.c=v1,v2,... e.g. "
                          "algorithm.mixing_ratio=0,0.5,1")
-    values = [yaml.safe_load(v) for v in raw.split(",")]
+    values = [yaml_value(v, f"--set {spec!r}, value") for v in raw.split(",")]
     return key.strip(), values
 
 
@@ -124,8 +125,11 @@ def metrics_table(results: Sequence[JobResult]) -> pd.DataFrame:
 
 
 def write_sweep(out_dir: Path, results: pd.DataFrame, metrics: pd.DataFrame,
-                meta: Mapping[str, Any]) -> Path:
-    """Write results.csv, metrics.parquet and sweep.json (last) into ``out_dir``."""
+                meta: Mapping[str, Any], study: str = "sweep") -> Path:
+    """Write results.csv, metrics.parquet and ``<study>.json`` (last) into ``out_dir``.
+
+    ``study`` names the kind of study (``sweep``, ``compare`` or ``tune``).
+    """
     from simfl.atomic import atomic_path, write_json
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -133,5 +137,5 @@ def write_sweep(out_dir: Path, results: pd.DataFrame, metrics: pd.DataFrame,
         results.to_csv(tmp, index=False)
     with atomic_path(out_dir / "metrics.parquet") as tmp:
         metrics.to_parquet(tmp, index=False)
-    write_json(out_dir / "sweep.json", dict(meta))
+    write_json(out_dir / f"{study}.json", dict(meta))
     return out_dir

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from simfl.errors import ScenarioError
-from simfl.scenario.registry import algorithm_spec, validate_scenario
+from simfl.scenario.registry import algorithm_spec
 from simfl.scenario.schema import Scenario
+from simfl.scenario.source import ScenarioSource
 
 
 def with_algorithm(scenario: Scenario, name: str, **params: Any) -> Scenario:
@@ -30,14 +29,9 @@ def with_algorithm(scenario: Scenario, name: str, **params: Any) -> Scenario:
     current = scenario.algorithm.model_dump()
     kept = {k: v for k, v in current.items() if k in config.model_fields and k != "name"}
     kept.update(params)
-    try:
-        algorithm = config.model_validate({"name": name, **kept})
-    except ValidationError as exc:
-        raise ScenarioError([f"algorithm {name}: {'.'.join(map(str, e['loc']))}: "
-                             f"{e['msg']}" for e in exc.errors()]) from None
     data = scenario.model_dump()
-    data["algorithm"] = algorithm.model_dump()
-    return _validated(data, f"with algorithm {name!r}")
+    data["algorithm"] = {"name": name, **kept}
+    return _validated(data, f"algorithm {name}")
 
 
 def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
@@ -58,10 +52,11 @@ def with_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 
 
 def _validated(data: dict[str, Any], what: str) -> Scenario:
-    """Validate a modified scenario; problems become one ScenarioError line each."""
-    try:
-        return validate_scenario(data)
-    except ValidationError as exc:
-        raise ScenarioError([f"{what}: {'.'.join(map(str, e['loc'])) or '(top level)'}: "
-                             f"{e['msg']}" for e in exc.errors()]) from None
+    """Validate a modified scenario as ``simfl validate`` would; one line per problem.
+
+    Each line reads ``<what>: yaml.path: message``; warnings are left to the run's summary.
+    """
+    from simfl.scenario.load import validate_source
+
+    return validate_source(ScenarioSource(data=data, file=what), check_files=True, warn=False)
 
