@@ -40,7 +40,7 @@ def data_path_problems(
     Only datasets read from files are checked, and only when ``data.path`` is text.
     """
     section = data.get("data")
-    if not isinstance(section, dict) or section.get("dataset") not in _DATA_FILES:
+    if not isinstance(section, dict) or str(section.get("dataset")) not in _DATA_FILES:
         return []
     raw = section.get("path")
     if not isinstance(raw, str) or not raw or Path(raw).is_dir():

@@ -1,0 +1,60 @@
+"""Tests of simfl.runs.outcome: honest stop reasons and warnings about meaningless runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simfl.cli import main
+from simfl.runs.outcome import stop_reason
+from simfl.runs.runner import simulate
+from simfl.scenario.load import scenario_from_text
+from tests.conftest import SMALL_FEDAVG
+from tests.test_preflight import SPACE
+
+
+def test_a_spent_round_budget_is_rounds() -> None:
+    assert stop_reason(scenario_from_text(SMALL_FEDAVG), True, False) == "rounds"
+
+
+def test_a_reached_target_is_target_accuracy() -> None:
+    assert stop_reason(scenario_from_text(SMALL_FEDAVG), True, True) == "target_accuracy"
+
+
+def test_stop_max_time_is_the_time_budget() -> None:
+    assert stop_reason(scenario_from_text(SMALL_FEDAVG), False, False) == "time_budget"
+
+
+def test_the_end_of_a_space_algorithms_duration_is_the_time_budget() -> None:
+    assert stop_reason(scenario_from_text(SPACE), True, False) == "time_budget"
+
+
+def test_a_run_where_every_client_is_dropped_says_so() -> None:
+    dropped = SMALL_FEDAVG.replace("deadline_s: 1.5", "deadline_s: 1 us")
+    summary = simulate(scenario_from_text(dropped)).summary
+    assert (summary["rounds_completed"], summary["stop_reason"]) == (0, "rounds")
+    [warning] = summary["warnings"]
+    assert warning.startswith("no round completed in ")
+    assert "every sampled client may miss algorithm.deadline_s" in warning
+
+
+def test_a_region_that_never_sees_a_satellite_is_named() -> None:
+    polar = SPACE.replace("{name: b, lat_deg: 10, lon_deg: 10}", "{name: b, lat_deg: 89, "
+                                                                 "lon_deg: 10}")
+    summary = simulate(scenario_from_text(polar)).summary
+    assert any(w.startswith("region b saw no satellite above its 25 deg mask in 1 h simulated")
+               for w in summary["warnings"])
+    assert not any(w.startswith("region a ") for w in summary["warnings"])
+
+
+def test_the_cli_prints_the_run_warnings(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SMALL_FEDAVG.replace("deadline_s: 1.5", "deadline_s: 1 us"))
+    assert main(["run", str(path), "-q", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line[:27] for line in err] == ["warning: no round completed"]
+    saved = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert saved["warnings"][0].startswith("no round completed")
