@@ -126,7 +126,7 @@ def mutated_text(draw: st.DrawFn, text: str) -> str:
         elif action == "duplicate":
             lines[k:k] = lines[k:k + 3]
         elif action == "cut":
-            lines = lines[:k] + [line[: len(line) // 2]]
+            lines = [*lines[:k], line[: len(line) // 2]]
         elif action == "swap" and k + 1 < len(lines):
             lines[k], lines[k + 1] = lines[k + 1], lines[k]
     return "".join(lines)
