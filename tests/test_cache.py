@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +10,13 @@ import pandas as pd
 import pytest
 
 import simfl.orbits.contacts as contacts
-from simfl.orbits.cache import contact_plan_key, load_plan, plan_path
+from simfl.orbits.cache import (
+    contact_plan_key,
+    load_plan,
+    plan_path,
+    resolve_cache_dir,
+    user_cache_dir,
+)
 from simfl.orbits.contacts import ALGORITHM_VERSION, COLUMNS, compute_contacts
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.sites import GroundSite
@@ -93,3 +100,50 @@ def test_the_key_ignores_the_timezone_spelling(shell) -> None:
 
     berlin = EPOCH.astimezone(ZoneInfo("Europe/Berlin"))
     assert key_of(shell, start_utc=berlin) == key_of(shell)
+
+
+def test_a_plan_cut_short_but_still_parquet_is_recomputed(
+    shell: list[ElementSet], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = compute_contacts(shell, SITES, EPOCH, DURATION_S, workers=1, cache_dir=tmp_path)
+    (path,) = tmp_path.glob("contacts-*.parquet")
+    first.iloc[: len(first) // 2].to_parquet(path, index=False)  # right columns, half the rows
+    with caplog.at_level(logging.WARNING, logger="simfl"):
+        again = compute_contacts(shell, SITES, EPOCH, DURATION_S, workers=1, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(first, again)
+    assert "its rows do not match the content hash stored with them" in caplog.text
+    key = path.name.removeprefix("contacts-").removesuffix(".parquet")
+    pd.testing.assert_frame_equal(load_plan(tmp_path, key, COLUMNS), first)  # rewritten
+
+
+def test_an_unwritable_cache_costs_a_warning_not_the_plan(
+    shell: list[ElementSet], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    import simfl.orbits.cache as cache
+
+    def read_only(path: object) -> object:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache, "atomic_path", read_only)
+    with caplog.at_level(logging.WARNING, logger="simfl"):
+        plan = compute_contacts(shell, SITES, EPOCH, DURATION_S, workers=1, cache_dir=tmp_path)
+    assert len(plan) > 0
+    assert "cannot write the contact-plan cache" in caplog.text
+    assert "(Permission denied); the plan is used but not kept" in caplog.text
+
+
+def test_the_user_cache_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert user_cache_dir() == tmp_path / "simfl" / "contacts"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_cache_dir() == tmp_path / "home" / ".cache" / "simfl" / "contacts"
+
+
+def test_cache_settings_resolve_to_folders(monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert resolve_cache_dir("user") == tmp_path / "simfl" / "contacts"
+    assert resolve_cache_dir(None) is None
+    assert resolve_cache_dir(Path("plans")) == Path("plans")

@@ -12,7 +12,7 @@ import pytest
 from sgp4.exporter import export_omm
 
 from simfl.errors import OrbitError
-from simfl.orbits.catalog import load_elements, select
+from simfl.orbits.catalog import duplicate_problems, load_elements, select
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.omm import OMM_FIELDS
 from simfl.orbits.tle import format_tle_line, write_tle
@@ -123,3 +123,24 @@ def test_element_sets_pickle_after_their_sgp4_record_is_built() -> None:
     copy = pickle.loads(pickle.dumps(element))
     assert copy == element
     assert copy.satrec().satnum == element.satrec().satnum
+
+
+def test_a_repeated_element_set_is_reported_once_per_copy() -> None:
+    shell = walker_delta(53.0, 3, 1, 0, 550.0, datetime(2026, 2, 24, tzinfo=UTC))
+    assert duplicate_problems([*shell, shell[1]], "cat.tle") == [
+        f"cat.tle: element sets 2 ({shell[1].name}) and 4 ({shell[1].name}) are both NORAD "
+        f"{shell[1].norad_id} with identical lines; keep one set per satellite (a repeated set "
+        "counts as another satellite)"]
+
+
+def test_two_satellites_of_one_name_are_reported() -> None:
+    shell = walker_delta(53.0, 2, 1, 0, 550.0, datetime(2026, 2, 24, tzinfo=UTC))
+    renamed = ElementSet(shell[0].name, shell[1].line1, shell[1].line2)
+    assert duplicate_problems([shell[0], renamed], "cat.tle") == [
+        f"cat.tle: element sets 1 and 2 are both named {shell[0].name!r}; give every satellite "
+        "its own name"]
+
+
+def test_distinct_satellites_are_no_problem() -> None:
+    assert duplicate_problems(walker_delta(53.0, 6, 2, 1, 550.0,
+                                           datetime(2026, 2, 24, tzinfo=UTC)), "x") == []

@@ -243,3 +243,128 @@ def test_installed_command_exits_2_without_traceback(tmp_path: Path) -> None:
         "plain value, e.g. a number, text or 2026-02-24T12:00:00Z",
     ]
     assert done.stdout == ""
+
+
+# --- issue 12: inputs that used to end in a traceback ----------------------------------------
+
+FEDMELD_DEMO = REPO / "scenarios" / "fedmeld_demo.yaml"
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_negative_seed_is_refused_by_validate_and_run(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--out", str(tmp_path / "run")] if command == "run" else []
+    code, _, err = run_cli(capsys, command, str(QUICKSTART), "--seed", "-1", *extra)
+    assert (code, err) == (2, [f"error: {QUICKSTART}: --seed -1: seed: -1 is out of range; it "
+                               "must be >= 0"])
+
+
+@pytest.mark.parametrize(("file", "override", "message"), [
+    (QUICKSTART, "network.device_cloud.latency_s=1e308",
+     "network.device_cloud.latency_s: 1e+308 is too large for a duration: at most 1e+09 s"),
+    (FEDMELD_DEMO, "space.horizon_s=1e308",
+     "space.horizon_s: 1e+308 is too large for a duration: at most 1e+09 s"),
+    (FEDMELD_DEMO, "space.horizon_s=400 d", "space.horizon_s: '400 d' (= 34560000.0) is out of "
+                                            "range; it must be <= 31622400.0"),
+    (FEDMELD_DEMO, "space.coarse_step_s=200", "space.coarse_step_s: 200.0 is out of range; it "
+                                              "must be <= 120.0"),
+])
+def test_absurd_quantities_are_refused_before_the_run(
+    file: Path, override: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(capsys, "validate", str(file), "-o", override)
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"error: {file}: override '{override}': {message}")
+
+
+def test_a_yaml_alias_bomb_is_refused_in_a_second(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    lines = ["name: bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    code, _, err = run_cli(capsys, "validate", str(path))
+    assert code == 2 and len(err) == 1 and "expand this value to more than 100,000" in err[0]
+
+
+def test_compare_without_algorithms_is_refused_before_any_run(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(capsys, "compare", str(QUICKSTART), "--algorithms", "")
+    assert (code, err) == (2, ["error: --algorithms '': name at least one algorithm, "
+                               "comma-separated, e.g. --algorithms fedmeld,isolated,space_hfl"])
+
+
+def test_sweep_with_zero_workers_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", str(QUICKSTART), "--set", "training.lr=0.1,0.2", "--workers", "0"])
+    assert info.value.code == 2
+    assert "argument --workers: 0: give 1 or more" in capsys.readouterr().err
+
+
+def test_validate_prints_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "validate", str(FEDMELD_DEMO), "-o",
+                             "epoch=2030-01-01T00:00:00Z")
+    assert code == 0 and out.startswith(f"{FEDMELD_DEMO}: valid scenario")
+    assert len(err) == 1
+    assert err[0].startswith(f"warning: {FEDMELD_DEMO}: space.constellation.tle: the run spans "
+                             "2030-01-01 00:00")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from simfl import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"simfl {__version__}\n"
+
+
+# --- the safety net: whatever escapes a command is one line, never a traceback ---------------
+
+def _failing_validate(error: BaseException) -> Any:
+    def command(args: object) -> int:
+        raise error
+
+    return command
+
+
+@pytest.mark.parametrize(("error", "code", "line"), [
+    (RuntimeError("boom\n  more"), 1, "error: internal error (RuntimeError: boom more); this is "
+     "a bug in simfl, please report it with the command and the scenario (SIMFL_TRACEBACK=1 "
+     "shows the traceback)"),
+    (PermissionError(13, "Permission denied", "/x/y"), 2, "error: /x/y: Permission denied; "
+     "check the path, its permissions and the free disk space"),
+    (MemoryError(), 2, "error: out of memory; make the scenario smaller (fewer clients, "
+     "satellites or sites, a shorter space.horizon_s, a smaller model)"),
+])
+def test_unexpected_errors_are_one_line(
+    error: BaseException, code: int, line: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simfl.cli
+
+    monkeypatch.setattr(simfl.cli, "_cmd_validate", _failing_validate(error))
+    monkeypatch.delenv("SIMFL_TRACEBACK", raising=False)
+    assert run_cli(capsys, "validate", str(QUICKSTART)) == (code, "", [line])
+
+
+def test_simfl_traceback_shows_the_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simfl.cli
+
+    monkeypatch.setattr(simfl.cli, "_cmd_validate", _failing_validate(RuntimeError("boom")))
+    monkeypatch.setenv("SIMFL_TRACEBACK", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["validate", str(QUICKSTART)])
+
+
+def test_a_used_out_folder_is_refused_without_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    code, _, err = run_cli(capsys, "run", str(QUICKSTART), "-q", "--out", str(out))
+    assert (code, err) == (2, [f"error: --out {out}: already holds files (summary.json); give a "
+                               "new folder, or --overwrite to replace a previous run (it is "
+                               "replaced only once the new run is complete)"])

@@ -117,3 +117,42 @@ def test_tle_fetch_downloads_from_the_given_server(server: str, tmp_path: Path) 
     from simfl.orbits.catalog import load_elements
 
     assert [e.line1 for e in load_elements(out)] == [e.line1 for e in load_elements(DEMO)]
+
+
+@pytest.mark.parametrize("flag", ["--cache-dir", "--figures"])
+def test_contacts_output_folder_that_is_a_file_is_refused_before_work(
+    flag: str, sites_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    code = main(["contacts", "--tle", str(DEMO), "--sites", str(sites_file), "--start",
+                 "2026-02-24T00:00:00Z", "--hours", "1", "--out", str(tmp_path / "p.csv"),
+                 flag, str(afile)])
+    assert code == 2
+    assert capsys.readouterr().err == (f"error: {flag} {afile}: is a file, not a folder; give a "
+                                       "folder path\n")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_contacts_mask_out_of_range_blames_the_option(sites_file: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["contacts", "--tle", str(DEMO), "--sites", str(sites_file), "--start",
+                 "2026-02-24T00:00:00Z", "--hours", "1", "--out", str(tmp_path / "p.csv"),
+                 "--mask-deg", "100"])
+    assert code == 2
+    assert capsys.readouterr().err == ("error: --mask-deg 100: an elevation mask is in [0, 90) "
+                                       "deg; typical masks are 10 (ground stations) to 25-40 "
+                                       "(user terminals)\n")
+
+
+def test_contacts_refuses_a_catalog_with_a_repeated_satellite(
+    sites_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = DEMO.read_text().splitlines()
+    doubled = tmp_path / "doubled.tle"
+    doubled.write_text("\n".join([*lines, *lines[:3]]) + "\n")
+    code = main(["contacts", "--tle", str(doubled), "--sites", str(sites_file), "--start",
+                 "2026-02-24T00:00:00Z", "--hours", "1", "--out", str(tmp_path / "p.csv")])
+    assert code == 2
+    assert "element sets 1 (DEMO-P0-S0) and 13 (DEMO-P0-S0) are both NORAD" in \
+        capsys.readouterr().err

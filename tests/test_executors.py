@@ -146,8 +146,10 @@ def test_zero_workers_is_refused_before_any_run() -> None:
         run_jobs([("a", {}), ("b", {})], executor="local", workers=0, progress=False)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is not None, reason="ray is installed")
-def test_ray_executor_without_ray_is_refused_even_for_one_job() -> None:
+def test_ray_executor_without_ray_is_refused_even_for_one_job(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(SimflError, match="the ray executor needs Ray"):
         run_jobs([("a", {})], executor="ray", progress=False)
 

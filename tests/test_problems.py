@@ -288,3 +288,58 @@ def test_a_moved_key_says_where_it_lives_now() -> None:
     problem = only_problem("name: a\nalgorithm:\n  name: hierarchical\n  edges: 3\n")
     assert problem == ("s.yaml:4: algorithm.edges: this key moved to groups.count (client "
                        "groups are one section for every algorithm)")
+
+
+# --- strict types: quoted numbers are text ----------------------------------------------------
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("seed: '3'", "s.yaml:2: seed: expected a whole number, got the text '3'; write the number "
+                  "without quotes (quoted values are text)"),
+    ("training: {lr: '0.1'}", "s.yaml:2: training.lr: expected a number, got the text '0.1'; "
+                              "write the number without quotes (quoted values are text)"),
+    ("output: {figures: 'true'}", "s.yaml:2: output.figures: expected true or false, got the "
+                                  "text 'true'; write true or false without quotes (quoted "
+                                  "values are text)"),
+    ("model: {hidden: [64, '32']}", "s.yaml:2: model.hidden.1: expected a whole number, got "
+                                    "the text '32'; write the number without quotes (quoted "
+                                    "values are text)"),
+    ("training: {epochs: '2'}", "s.yaml:2: training.epochs: expected a whole number, got the "
+                                "text '2'; write the number without quotes (quoted values are "
+                                "text)"),
+])
+def test_a_quoted_number_or_boolean_is_an_error(text: str, problem: str) -> None:
+    assert only_problem(f"name: a\n{text}\n") == problem
+
+
+@pytest.mark.parametrize("text", [
+    "network: {device_cloud: {latency_s: '50 ms', up_rate_bps: '5 Mbps'}}",  # quantities
+    "network: {device_cloud: {latency_s: '0.05'}}",  # a quantity may be a bare number as text
+    "data: {dataset: mnist, path: '/tmp'}",  # paths are text
+    "epoch: '2026-02-24T00:00:00Z'",  # times are text
+    "name: '123'",  # text that looks like a number
+])
+def test_text_is_fine_where_text_is_meant(text: str) -> None:
+    source = parse_yaml(f"name: a\n{text}\n".replace("name: a\nname:", "name:"), file="s.yaml")
+    assert validate_source(source).name
+
+
+def test_unknown_key_in_a_list_item_suggests_the_close_match() -> None:
+    text = ("name: a\nalgorithm: {name: fedmeld}\nspace:\n  constellation: {tle: x.tle}\n"
+            "  regions:\n    - {name: r, lat_deg: 1, lon_deg: 2, radius: 5}\n")
+    assert only_problem(text) == (
+        "s.yaml:6: space.regions.0.radius: unknown key; did you mean 'radius_km'? allowed keys "
+        "here are: devices, elevation_mask_deg, lat_deg, lon_deg, name, radius_km")
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("seed: -1", "s.yaml:2: seed: -1 is out of range; it must be >= 0"),
+    ("seed: 4294967296", "s.yaml:2: seed: 4294967296 is out of range; it must be <= 4294967295"),
+])
+def test_seeds_are_unsigned_32_bit(text: str, problem: str) -> None:
+    assert only_problem(f"name: a\n{text}\n") == problem
+
+
+def test_a_key_named_like_the_algorithm_is_not_taken_for_its_tag() -> None:
+    assert only_problem("name: a\nalgorithm: {name: fedavg, fedavg: {rounds: 1}}\n") == (
+        "s.yaml:2: algorithm.fedavg: unknown key; allowed keys here are: clients_per_round, "
+        "deadline_s, eval_every_rounds, name, rounds")

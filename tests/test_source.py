@@ -414,3 +414,42 @@ def test_every_bad_override_is_reported() -> None:
         " override 'name.x=1'",
         " override '=2' has no key before '='; write it as a.b.c=value, e.g. algorithm.rounds=20",
     ]
+
+
+# --- aliases and nesting that would exhaust memory or the stack ------------------------------
+
+def test_an_alias_bomb_is_refused_at_once() -> None:
+    lines = ["name: bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    [problem] = problems_of("\n".join(lines) + "\n")
+    assert problem == ("s.yaml:7: aliases (*name) expand this value to more than 100,000 values;"
+                       " a scenario is small, so write the values out or nest fewer aliases")
+
+
+def test_a_few_shared_aliases_are_fine() -> None:
+    source = parse_yaml("name: a\nbase: &b {lr: 0.1}\ntraining: *b\n")
+    assert source.data["training"] == {"lr": 0.1}
+
+
+@pytest.mark.parametrize("text", ["name: a\nx: &a [1, *a]\n", "name: a\nx: &a {b: *a}\n"])
+def test_a_recursive_alias_is_refused(text: str) -> None:
+    assert problems_of(text) == ["s.yaml:2: an alias refers to a value that contains it (a "
+                                 "recursive alias); a scenario must be a tree of values"]
+
+
+def test_values_nested_beyond_the_stack_are_refused() -> None:
+    text = "name: a\nx: " + "[" * 5000 + "]" * 5000 + "\n"
+    assert problems_of(text) == ["s.yaml: values are nested too deeply to read; a scenario "
+                                 "nests a few levels of sections"]
+
+
+def test_a_recursive_alias_in_an_override_is_refused() -> None:
+    assert override_problems("name: a\n", "x=&a [1, *a]") == [
+        "s.yaml: override 'x=&a [1, *a]', line:1: an alias refers to a value that contains it "
+        "(a recursive alias); a scenario must be a tree of values"]
+
+
+@pytest.mark.parametrize(("text", "value"), [("1e-3", 1e-3), ("-2E+4", -2e4), ("5e6", 5e6),
+                                             ("'1e-3'", "1e-3"), ("1e", "1e")])
+def test_exponents_without_a_dot_are_numbers(text: str, value: object) -> None:
+    assert parse_yaml(f"name: a\nx: {text}\n").data["x"] == value

@@ -106,3 +106,23 @@ def test_cli_target_must_name_a_metric(tmp_path: Path,
                  "--out", str(tmp_path / "x"), "-q"])
     assert code == 2
     assert "--target 'acc=1': write METRIC=V1,V2" in capsys.readouterr().err
+
+
+def test_cli_compare_writes_compare_json(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SMALL_FEDAVG
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SMALL_FEDAVG.replace("rounds: 6", "rounds: 1"))
+    out = tmp_path / "compare"
+    code = main(["compare", str(scenario), "--algorithms", "fedavg,hierarchical",
+                 "--executor", "serial", "--out", str(out), "-q"])
+    assert code == 0
+    assert json.loads((out / "compare.json").read_text())["algorithms"] == ["fedavg",
+                                                                           "hierarchical"]
+    assert not (out / "sweep.json").exists()
+    capsys.readouterr()
+
+
+def test_sweep_values_are_read_like_scenario_values() -> None:
+    assert parse_set("training.lr=1e-3,0.1") == ("training.lr", [1e-3, 0.1])
