@@ -153,6 +153,18 @@ def _check(code: int, err: list[str], *blamed: Path) -> None:
         assert any(line.startswith("error: ") for line in err)
 
 
+def _check_scenario(capsys: pytest.CaptureFixture[str], text: str, command: list[str]) -> None:
+    """Write ``text`` as a scenario file, run ``simfl COMMAND FILE ARGS``, check the outcome.
+
+    ``{tmp}`` in the arguments is the scenario file's (temporary) folder.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.yaml"
+        path.write_text(text, encoding="utf-8")
+        argv = [command[0], str(path), *(a.replace("{tmp}", tmp) for a in command[1:])]
+        _check(*_cli(capsys, argv), path)
+
+
 def _scenario_data(path: Path) -> dict[str, Any]:
     data = read_scenario_file(path).data
     tle = data.get("space", {}).get("constellation", {}).get("tle")
@@ -170,10 +182,7 @@ def test_validate_survives_mutated_scenario_values(
     @settings(FUZZ, max_examples=25 * SCALE)
     @given(data=mutated_data(base, ODD_VALUES))
     def check(data: dict[str, Any]) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "s.yaml"
-            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-            _check(*_cli(capsys, ["validate", str(path)]), path)
+        _check_scenario(capsys, yaml.safe_dump(data, sort_keys=False), ["validate"])
 
     check()
 
@@ -187,10 +196,7 @@ def test_validate_survives_mutated_scenario_text(
     @settings(FUZZ, max_examples=15 * SCALE)
     @given(edited=mutated_text(text))
     def check(edited: str) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "s.yaml"
-            path.write_text(edited, encoding="utf-8")
-            _check(*_cli(capsys, ["validate", str(path)]), path)
+        _check_scenario(capsys, edited, ["validate"])
 
     check()
 
@@ -216,11 +222,8 @@ def test_one_round_run_survives_mutated_scenarios(
     @settings(FUZZ, max_examples=3 * SCALE)
     @given(data=mutated_data(base, SMALL_VALUES))
     def check(data: dict[str, Any]) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "s.yaml"
-            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-            argv = ["run", str(path), "-q", "--out", str(Path(tmp) / "run"), *_tiny(data)]
-            _check(*_cli(capsys, argv), path)
+        _check_scenario(capsys, yaml.safe_dump(data, sort_keys=False),
+                        ["run", "-q", "--out", "{tmp}/run", *_tiny(data)])
 
     check()
 
