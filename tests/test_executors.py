@@ -64,13 +64,15 @@ def sleep_job(label: str, data: dict[str, object]) -> JobResult:
 
 
 _SWEEP_SCRIPT = """
+import signal
 import sys
 from simfl.studies.executors import run_jobs
 from tests.test_executors import sleep_job
 jobs = [(str(k), {"dir": sys.argv[1]}) for k in range(4)]
 try:
     run_jobs(jobs, executor="local", workers=2, progress=False, job_fn=sleep_job)
-except KeyboardInterrupt:
+except KeyboardInterrupt:  # as simfl.cli.main does
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     print("interrupted", file=sys.stderr)
     sys.exit(130)
 """

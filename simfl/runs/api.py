@@ -83,10 +83,9 @@ def read_run(run_dir: str | Path) -> RunResult:
     SimflError
         If the directory is not a complete run directory, or a file in it is unreadable.
     """
-    import pandas as pd
     import yaml
 
-    from simfl.engine.metrics import METRIC_DTYPES
+    from simfl.runs.directory import read_run_tables
     from simfl.runs.runner import RunResult
     from simfl.scenario.registry import validate_scenario
 
@@ -99,10 +98,9 @@ def read_run(run_dir: str | Path) -> RunResult:
                 "'simfl run' or simfl.write_run")
         raise SimflError(f"{root}: not a complete run directory (missing "
                          f"{', '.join(missing)}); {hint}")
+    trace, metrics, _name = read_run_tables(root)
     try:
         scenario = validate_scenario(yaml.safe_load((root / "scenario.yaml").read_text()))
-        trace = pd.read_parquet(root / "trace.parquet")
-        metrics = pd.read_csv(root / "metrics.csv").astype(METRIC_DTYPES)
         summary = json.loads((root / "summary.json").read_text())
     except (OSError, ValueError) as exc:
         raise SimflError(f"{root}: cannot read the run directory ({exc}); it may be damaged "

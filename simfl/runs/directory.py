@@ -172,7 +172,7 @@ def read_run_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     SimflError
         One line per unreadable or incomplete file (missing, cut short, other columns).
     """
-    from simfl.engine.metrics import METRIC_COLUMNS
+    from simfl.engine.metrics import METRIC_COLUMNS, METRIC_DTYPES
     from simfl.engine.trace import TRACE_COLUMNS
 
     needed = [run_dir / "trace.parquet", run_dir / "metrics.csv"]
@@ -184,7 +184,7 @@ def read_run_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     frames: list[pd.DataFrame] = []
     for path, columns, read in (
         (needed[0], TRACE_COLUMNS, pd.read_parquet),
-        (needed[1], METRIC_COLUMNS, lambda p: pd.read_csv(p, dtype={"node": str, "metric": str})),
+        (needed[1], METRIC_COLUMNS, pd.read_csv),
     ):
         try:
             frame = read(path)
@@ -197,6 +197,12 @@ def read_run_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
             problems.append(f"{path}: lacks the column(s) {', '.join(absent)} (it has "
                             f"{', '.join(map(str, frame.columns)) or 'none'}); it was not "
                             "written by 'simfl run' or was edited: run the scenario again")
+        elif columns is METRIC_COLUMNS:
+            try:
+                frame = frame.astype(METRIC_DTYPES)
+            except (ValueError, TypeError) as exc:
+                problems.append(f"{path}: holds a value of the wrong type ({exc}); it was "
+                                "edited or damaged: run the scenario again")
         frames.append(frame)
     if problems:
         raise SimflError(problems)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from simfl.scenario.algorithm_section import RoundsSection
 from simfl.scenario.preflight import preflight
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def stop_reason(scenario: Scenario, finished: bool, stopped_early: bool) -> str:
     """
     if finished and stopped_early:
         return "target_accuracy"
-    if finished and not hasattr(scenario.algorithm, "duration_s"):
+    if finished and isinstance(scenario.algorithm, RoundsSection):
         return "rounds"
     return "time_budget"
 

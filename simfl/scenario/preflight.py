@@ -38,7 +38,8 @@ EPOCH_GAP_WARN_DAYS = 7.0
 """Warn when the run lies this far from the element sets' epochs (SGP4 drifts km per day)."""
 
 NEEDS_GROUND_STATIONS = ("space_hfl",)
-"""Algorithms that relay models through ground stations."""
+"""Algorithms that relay models through ground stations (until their configs say so with a
+``needs_ground_stations`` class variable, as they say ``needs_space``)."""
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _check_sampling(scenario: Scenario, found: Preflight) -> None:
     clients = scenario.partition.num_clients
     per_round = getattr(algo, "clients_per_round", None)
     key = "clients_per_round"
-    if scenario.space is not None and hasattr(algo, "duration_s"):
+    if scenario.space is not None and getattr(algo, "needs_space", False):
         sizes = region_sizes(clients, len(scenario.space.regions),
                              [r.devices for r in scenario.space.regions])
         where = "region"
@@ -137,7 +138,9 @@ def _check_space(scenario: Scenario, found: Preflight, check_files: bool) -> Non
     space = scenario.space
     assert space is not None
     con = space.constellation
-    if scenario.algorithm.name in NEEDS_GROUND_STATIONS and not space.ground_stations:
+    algo = scenario.algorithm
+    needs_stations = getattr(algo, "needs_ground_stations", algo.name in NEEDS_GROUND_STATIONS)
+    if needs_stations and not space.ground_stations:
         found.problems.append((("space", "ground_stations"), (
             f"{scenario.algorithm.name} relays region models through ground stations but none "
             "is given; add at least one, e.g. [{name: gs0, lat_deg: 48.1, lon_deg: 11.6}]")))
