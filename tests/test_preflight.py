@@ -174,3 +174,25 @@ def test_clients_per_round_is_per_region_for_space_algorithms() -> None:
 def test_file_checks_can_be_turned_off() -> None:
     text = SPACE.replace(str(SHELL), "/no/such.tle")
     assert preflight(scenario_from_text(text), check_files=False).problems == []
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("partition: {scheme: labels_per_client, labels_per_client: 20, num_clients: 10}",
+     "s.yaml:2: partition.labels_per_client: 20 labels per client, but digits has 10 labels; "
+     "use 1 to 10"),
+    ("partition: {scheme: groups, groups: [[0, 11], [2]], num_clients: 4}",
+     "s.yaml:2: partition.groups.0: labels [11] are not in digits, whose labels are 0 to 9"),
+    ("partition: {scheme: groups, groups: [[0], []], num_clients: 4}",
+     "s.yaml:2: partition.groups.1: a group lists no labels; give at least one"),
+    ("data: {test_fraction: 0.9999}",
+     "s.yaml:2: data.test_fraction: 0.9999 of the digits samples held out for testing leaves "
+     "none to train on; use a test_fraction such as 0.2"),
+    ("data: {dataset: synthetic}\nmodel: {kind: cnn}",
+     "s.yaml:3: model.kind: a cnn needs images, but the synthetic dataset is vectors of 60 "
+     "features; use mlp, logreg, gru or lstm, or an image dataset (digits, mnist, "
+     "fashion-mnist, cifar10)"),
+])
+def test_label_and_shape_mismatches_are_found_by_validate(text: str, problem: str,
+                                                          tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, f"name: q\n{text}\n")
+    assert [p.removeprefix(f"{tmp_path}/") for p in problems] == [problem]

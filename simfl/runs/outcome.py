@@ -45,15 +45,13 @@ def run_warnings(scenario: Scenario, summary: dict[str, Any], world: World) -> l
     space = world.space
     if space is not None:
         seen = set(space.plan.loc[space.plan["rise_s"] < simulated_s, "site"])
-        masks = {r.name: r.elevation_mask_deg for r in scenario.space.regions} \
-            if scenario.space is not None else {}
-        for region in space.region_names:
-            if region not in seen:
-                warnings.append(
-                    f"region {region} saw no satellite above its {masks.get(region, 0):g} deg "
-                    f"mask in {simulated_s / 3600:g} h simulated, so its devices never "
-                    "trained with a satellite; lower elevation_mask_deg, move the region "
-                    "under the ground track, or use more satellites")
+        unseen = [region for region in space.region_names if region not in seen]
+        if unseen:
+            warnings.append(
+                f"{'regions' if len(unseen) > 1 else 'region'} {', '.join(unseen)} saw no "
+                f"satellite above the elevation mask in {simulated_s / 3600:g} h simulated, so "
+                "their devices never trained; lower elevation_mask_deg, move the regions under "
+                "the ground track, or use more satellites or a longer run")
     if int(summary["rounds_completed"]) == 0:
         hint = ("every sampled client may miss algorithm.deadline_s (raise it, or make "
                 "devices or links faster)" if getattr(scenario.algorithm, "deadline_s", None)

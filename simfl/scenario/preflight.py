@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 DIGITS_SAMPLES = 1797
 """Samples in scikit-learn's digits dataset (``load_digits``), the built-in default."""
 
+IMAGE_CLASSES = 10
+"""Labels of every image dataset simfl reads (digits, MNIST, Fashion-MNIST, CIFAR-10)."""
+
 EPOCH_GAP_WARN_DAYS = 7.0
 """Warn when the run lies this far from the element sets' epochs (SGP4 drifts km per day)."""
 
@@ -58,6 +61,7 @@ def preflight(scenario: Scenario, *, check_files: bool = True) -> Preflight:
     """
     found = Preflight()
     _check_sampling(scenario, found)
+    _check_labels(scenario, found)
     _check_data_size(scenario, found, check_files)
     if scenario.space is not None:
         _check_space(scenario, found, check_files)
@@ -90,6 +94,33 @@ def _check_sampling(scenario: Scenario, found: Preflight) -> None:
             f"every client they have, fewer than asked")
 
 
+def _check_labels(scenario: Scenario, found: Preflight) -> None:
+    """The model and label-based partitions fit the dataset's shape and classes."""
+    data, part = scenario.data, scenario.partition
+    if scenario.model.kind == "cnn" and data.dataset == "synthetic":
+        found.problems.append((("model", "kind"), (
+            "a cnn needs images, but the synthetic dataset is vectors of "
+            f"{data.synthetic.num_features} features; use mlp, logreg, gru or lstm, or an "
+            "image dataset (digits, mnist, fashion-mnist, cifar10)")))
+    if data.dataset == "synthetic":
+        return  # naturally federated: the partition section does not apply
+    classes = IMAGE_CLASSES
+    if part.scheme == "labels_per_client" and part.labels_per_client > classes:
+        found.problems.append((("partition", "labels_per_client"), (
+            f"{part.labels_per_client} labels per client, but {data.dataset} has {classes} "
+            f"labels; use 1 to {classes}")))
+    for g, group in enumerate((part.groups or []) if part.scheme == "groups" else []):
+        where: YamlPath = ("partition", "groups", g)
+        if not group:
+            found.problems.append((where, "a group lists no labels; give at least one"))
+        if len(set(group)) != len(group):
+            found.problems.append((where, f"a group lists a label twice: {group}"))
+        absent = sorted({c for c in group if not 0 <= c < classes})
+        if absent:
+            found.problems.append((where, f"labels {absent} are not in {data.dataset}, whose "
+                                          f"labels are 0 to {classes - 1}"))
+
+
 def _train_samples(scenario: Scenario, check_files: bool) -> int | None:
     """Return the number of training samples before partitioning (None if not knowable)."""
     data = scenario.data
@@ -117,6 +148,11 @@ def _check_data_size(scenario: Scenario, found: Preflight, check_files: bool) ->
     if samples is None:
         return
     dataset = scenario.data.dataset
+    if samples < 1:
+        found.problems.append((("data", "test_fraction"), (
+            f"{scenario.data.test_fraction} of the {dataset} samples held out for testing leaves "
+            "none to train on; use a test_fraction such as 0.2")))
+        return
     if part.num_clients > samples:
         found.problems.append((("partition", "num_clients"), (
             f"{part.num_clients} clients but the {dataset} training set has {samples} samples; "
