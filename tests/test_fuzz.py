@@ -258,9 +258,10 @@ CATALOGS: dict[str, Callable[[str], str]] = {".tle": str, ".json": _omm_json, ".
 
 def _contacts(capsys: pytest.CaptureFixture[str], tle: Path, sites: Path
               ) -> tuple[int, list[str]]:
+    """Run ``simfl contacts`` for half an hour; the plan goes beside the (temporary) sites."""
     return _cli(capsys, ["contacts", "--tle", str(tle), "--sites", str(sites), "--start",
                          "2026-02-24T00:00:00Z", "--hours", "0.5", "--workers", "1", "-q",
-                         "--out", str(tle.parent / "plan.csv")])
+                         "--out", str(sites.parent / "plan.csv")])
 
 
 @pytest.mark.parametrize("suffix", list(CATALOGS))
