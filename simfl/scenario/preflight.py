@@ -78,10 +78,9 @@ def _check_sampling(scenario: Scenario, found: Preflight) -> None:
         sizes = region_sizes(clients, len(scenario.space.regions),
                              [r.devices for r in scenario.space.regions])
         where = "region"
-    elif hasattr(algo, "edges"):
-        per_round, key = getattr(algo, "clients_per_edge_round", None), "clients_per_edge_round"
-        sizes = [clients // algo.edges + (j < clients % algo.edges) for j in range(algo.edges)]
-        where = "edge server"
+    elif getattr(algo, "uses_groups", False) and hasattr(algo, "clients_per_edge_round"):
+        per_round, key = algo.clients_per_edge_round, "clients_per_edge_round"
+        sizes, where = _group_sizes(scenario), "group"
     else:
         sizes, where = [clients], "scenario"
     if per_round is None or not sizes or min(sizes) < 1:
@@ -94,6 +93,16 @@ def _check_sampling(scenario: Scenario, found: Preflight) -> None:
             f"every client they have, fewer than asked")
 
 
+def _group_sizes(scenario: Scenario) -> list[int]:
+    """Return the clients of each client group, where the assignment alone decides them."""
+    groups, clients = scenario.groups, scenario.partition.num_clients
+    if groups.members is not None:
+        return [len(m) for m in groups.members]
+    if groups.assignment in ("contiguous", "round_robin", "random"):
+        return region_sizes(clients, groups.default_count)
+    return []  # from a file, the data (label clusters) or the space regions: known at run time
+
+
 def _check_labels(scenario: Scenario, found: Preflight) -> None:
     """The model and label-based partitions fit the dataset's shape and classes."""
     data, part = scenario.data, scenario.partition
@@ -102,7 +111,11 @@ def _check_labels(scenario: Scenario, found: Preflight) -> None:
             "a cnn needs images, but the synthetic dataset is vectors of "
             f"{data.synthetic.num_features} features; use mlp, logreg, gru or lstm, or an "
             "image dataset (digits, mnist, fashion-mnist, cifar10)")))
-    if data.dataset == "synthetic":
+    if scenario.model.kind == "cnn" and data.dataset == "leaf" and data.image_shape is None:
+        found.problems.append((("model", "kind"), (
+            "a cnn needs images, but LEAF data are feature vectors; set data.image_shape, "
+            "e.g. [1, 28, 28] for FEMNIST, or use mlp or logreg")))
+    if data.dataset in ("synthetic", "leaf"):
         return  # naturally federated: the partition section does not apply
     classes = IMAGE_CLASSES
     if part.scheme == "labels_per_client" and part.labels_per_client > classes:
@@ -127,14 +140,16 @@ def _train_samples(scenario: Scenario, check_files: bool) -> int | None:
     if data.dataset == "digits":
         return DIGITS_SAMPLES - math.ceil(data.test_fraction * DIGITS_SAMPLES)
     if not check_files or data.path is None or not Path(data.path).is_dir():
-        return None  # synthetic data is per client; a missing folder is reported elsewhere
+        return None  # a missing folder is reported elsewhere
     if data.dataset == "cifar10":
         from simfl.learning.cifar import cifar10_train_samples
 
         return cifar10_train_samples(data.path)
-    from simfl.learning.idx import mnist_train_samples
+    if data.dataset in ("mnist", "fashion-mnist"):
+        from simfl.learning.idx import mnist_train_samples
 
-    return mnist_train_samples(data.path)
+        return mnist_train_samples(data.path)
+    return None  # synthetic and LEAF data come per client
 
 
 def _check_data_size(scenario: Scenario, found: Preflight, check_files: bool) -> None:
