@@ -196,3 +196,20 @@ def test_label_and_shape_mismatches_are_found_by_validate(text: str, problem: st
                                                           tmp_path: Path) -> None:
     problems = problems_of(tmp_path, f"name: q\n{text}\n")
     assert [p.removeprefix(f"{tmp_path}/") for p in problems] == [problem]
+
+
+def test_clients_per_edge_round_is_per_client_group() -> None:
+    found = preflight(scenario_from_text(
+        "name: q\npartition: {num_clients: 12}\ngroups: {count: 4}\n"
+        "algorithm: {name: hierarchical, clients_per_edge_round: 5}\n"))
+    assert found.warnings == ["algorithm.clients_per_edge_round: 5 clients per round, but the "
+                              "smallest group has 3 client(s); rounds there use every client "
+                              "they have, fewer than asked"]
+
+
+def test_a_cnn_on_leaf_vectors_needs_an_image_shape(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, f"name: q\ndata: {{dataset: leaf, path: {tmp_path}}}\n"
+                                     "model: {kind: cnn}\n")
+    assert any(p.endswith("model.kind: a cnn needs images, but LEAF data are feature vectors; "
+                          "set data.image_shape, e.g. [1, 28, 28] for FEMNIST, or use mlp or "
+                          "logreg") for p in problems), problems
