@@ -26,8 +26,12 @@ EXIT_BUG = 1
 EXIT_INTERRUPTED = 130
 
 
-def _add_scenario_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", type=Path, help="scenario YAML file")
+def _add_scenario_args(p: argparse.ArgumentParser, file_optional: bool = False) -> None:
+    if file_optional:
+        p.add_argument("file", type=Path, nargs="?", default=None,
+                       help="scenario YAML file (not with --resume)")
+    else:
+        p.add_argument("file", type=Path, help="scenario YAML file")
     p.add_argument("-o", "--override", action="append", default=[], metavar="A.B.C=VALUE",
                    help="override a scenario value, e.g. -o algorithm.rounds=20 (repeatable)")
     p.add_argument("--seed", type=int, default=None, help="replace the scenario's seed")
@@ -46,6 +50,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from simfl.analysis.tables import summary_table
+    from simfl.runs.checkpoint import Checkpointer
     from simfl.runs.directory import (
         check_run_dir,
         default_run_dir,
@@ -55,20 +60,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simfl.runs.runner import simulate
     from simfl.scenario.load import load_scenario
 
-    scenario = load_scenario(args.file, args.override, args.seed)
-    run_dir = args.out if args.out is not None else default_run_dir(args.runs_root, scenario.name)
+    if args.resume is not None:
+        if args.file is not None or args.override or args.seed is not None or args.out:
+            raise SimflError("--resume RUN_DIR continues a run as it was started: give no "
+                             "scenario file, -o, --seed or --out with it")
+        run_dir = args.resume
+        point, scenario = Checkpointer.resume(run_dir)
+        source: Path = point.folder / "scenario.yaml"
+    else:
+        if args.file is None:
+            raise SimflError("simfl run needs a scenario file (or --resume RUN_DIR)")
+        scenario = load_scenario(args.file, args.override, args.seed)
+        run_dir = (args.out if args.out is not None
+                   else default_run_dir(args.runs_root, scenario.name))
+        source = args.file
+        point = None
     flag = "--out " if args.out is not None else ""
     try:
         check_run_dir(run_dir, args.overwrite)
     except SimflError as exc:
         raise SimflError([flag + p for p in exc.problems]) from None
     with run_dir_lock(run_dir):
-        result = _in_file(args.file, lambda: simulate(scenario, progress=not args.quiet))
+        if point is None and scenario.output.checkpoint_every_s is not None:
+            point = Checkpointer.start(run_dir, scenario)
+            if not args.quiet:
+                print(f"checkpoints in {point.folder}; if the run is killed, continue it with "
+                      f"simfl run --resume {run_dir}", file=sys.stderr)
+        result = _in_file(source, lambda: simulate(scenario, progress=not args.quiet,
+                                                   checkpoint=point))
         try:
             write_run_directory(result, run_dir, overwrite=args.overwrite)
         except OSError as exc:
             raise SimflError(f"{run_dir}: cannot write the run directory ({exc.strerror or exc})"
                              "; the simulation finished but nothing was kept") from None
+        if point is not None:
+            if args.resume is not None and not args.quiet:
+                print(f"resumed: {point.memo.hits} training jobs taken from the checkpoint",
+                      file=sys.stderr)
+            point.finish()
     if not args.quiet:
         print(summary_table(result.summary, title=f"simfl run {scenario.name}"))
     for warning in result.summary.get("warnings", []):
@@ -132,9 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p_run = sub.add_parser("run", help="run a scenario and write a run directory")
-    _add_scenario_args(p_run)
+    _add_scenario_args(p_run, file_optional=True)
     p_run.add_argument("--out", type=Path, default=None,
                        help="run directory (default: runs/<name>-<UTC time>)")
+    p_run.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                       help="continue the killed run that was writing RUN_DIR from its last "
+                            "checkpoint (output.checkpoint_every_s) to the same result")
     p_run.add_argument("--runs-root", type=Path, default=Path("runs"), help=argparse.SUPPRESS)
     p_run.add_argument("--overwrite", action="store_true",
                        help="replace a previous run in --out (once the new run is complete)")

@@ -66,7 +66,7 @@ class HierarchicalFedAvg(Algorithm):
                                      [u.num_samples for u in results])
                 sim.trace.record("aggregate", "cloud", t0, sim.now_s, round=r,
                                  models=len(results))
-                self.rounds_completed = r
+                self.rounds_completed += 1
             due = r % cfg.eval_every_rounds == 0 or r == cfg.rounds
             if due and self.evaluate_global(w, r):
                 return

@@ -52,7 +52,8 @@ class BatchedExecutor(JobExecutor):
             self.forget(wanted)
             wanted.finish(self.run_one(wanted))
             return
-        group = [h for h in self.pending if h.model.key == spec.key and self.covers(spec, h)]
+        group = [h for h in self.pending if h.model.key == spec.key and self.covers(spec, h)
+                 and (h is wanted or not self.take_from_memo(h))]
         assert wanted in group
         for h in group:
             self.forget(h)

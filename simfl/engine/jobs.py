@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from simfl.engine.job_memo import JobMemo
     from simfl.learning.training import TrainConfig, TrainResult
 
 
@@ -166,10 +167,13 @@ class PendingTraining:
         return self._output is not None
 
     def output(self) -> TrainingOutput:
-        """Return the job's output, running it (and what the executor batches with it) now."""
+        """Return the job's output, running it (and what the executor batches with it) now.
+
+        A resumed run takes it from the executor's memo instead when it is there.
+        """
         if self.cancelled:
             raise RuntimeError("the job was cancelled; its result was never computed")
-        if self._output is None:
+        if self._output is None and not self.executor.take_from_memo(self):
             self.executor.run_pending(self)
         assert self._output is not None
         return self._output
@@ -185,8 +189,10 @@ class PendingTraining:
             self.executor.forget(self)
 
     def finish(self, output: TrainingOutput) -> None:
-        """Store the output (called by the executor)."""
+        """Store the output (called by the executor, which records it in its memo if any)."""
         self._output = output
+        if self.executor.memo is not None:
+            self.executor.memo.record(self, output)
 
 
 class JobExecutor:
@@ -222,6 +228,8 @@ class JobExecutor:
         self.rng = rng
         self.pending: list[PendingTraining] = []
         self.jobs_run = 0
+        self.memo: JobMemo | None = None
+        """Outputs of jobs kept for checkpoints, and read back on resume (None: off)."""
         self._models: dict[str, nn.Module] = {}
 
     def submit(self, job: TrainingJob) -> PendingTraining:
@@ -236,6 +244,15 @@ class JobExecutor:
         handle = PendingTraining(self, job, config, model, planned_samples(n, config), n)
         self.pending.append(handle)
         return handle
+
+    def take_from_memo(self, handle: PendingTraining) -> bool:
+        """Finish ``handle`` from the memo if it holds its output; return whether it did."""
+        found = self.memo.lookup(handle) if self.memo is not None else None
+        if found is None:
+            return False
+        self.forget(handle)
+        handle._output = found
+        return True
 
     def forget(self, handle: PendingTraining) -> None:
         """Remove a cancelled job from the pending ones."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
@@ -21,6 +21,9 @@ from simfl.engine.simulation import Simulation
 from simfl.runs import outcome
 from simfl.scenario.registry import algorithm_spec
 from simfl.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from simfl.runs.checkpoint import Checkpointer
 from simfl.scenario.world import build_world
 
 
@@ -36,8 +39,12 @@ class RunResult:
     """The algorithm object after the run (its final models), for notebooks and tests."""
 
 
-def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
+def simulate(scenario: Scenario, *, progress: bool = False,
+             checkpoint: Checkpointer | None = None) -> RunResult:
     """Run ``scenario`` to its end and return the trace, metrics and summary.
+
+    ``checkpoint`` stores what is trained as the run goes, and supplies what a killed run
+    had trained when resuming (:mod:`simfl.runs.checkpoint`).
 
     The run ends when the algorithm's rounds or time budget are done, the target accuracy is
     reached, or ``stop.max_time_s`` of simulated time has passed, whichever comes first;
@@ -47,16 +54,22 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
     algo_cls: Any = algorithm_spec(scenario.algorithm.name).cls
     sim = Simulation(scenario.epoch, scenario.seed)
     world = build_world(scenario, sim, progress=progress)
+    if checkpoint is not None:
+        checkpoint.attach(sim, world)
     algo = algo_cls(sim, world, scenario.algorithm)
-    bar = tqdm(total=scenario.algorithm.progress_total(), desc=scenario.name, unit="round",
-               disable=not progress, leave=False, dynamic_ncols=True)
+    # the bar advances by the algorithm's progress steps (rounds, or evaluation ticks of a
+    # time budget) and shows the rounds aggregated so far, which the summary reports
+    bar = tqdm(total=scenario.algorithm.progress_total(), desc=scenario.name,
+               unit=scenario.algorithm.progress_unit(), disable=not progress, leave=False,
+               dynamic_ncols=True)
     done_rounds = [0]
 
     def on_evaluate(round: int, values: dict[str, float]) -> None:
         bar.update(round - done_rounds[0])
         done_rounds[0] = round
         shown = {k: f"{v:.3f}" for k, v in values.items() if k in ("accuracy", "rmse")}
-        bar.set_postfix(sim_time=f"{sim.now_s:,.0f}s", **shown)
+        bar.set_postfix(sim_time=f"{sim.now_s:,.0f}s", rounds_completed=algo.rounds_completed,
+                        **shown)
 
     algo.on_evaluate = on_evaluate
     main = sim.process(algo.run())

@@ -20,6 +20,7 @@ class AlgorithmSection(BaseModel):
 
     - ``needs_space``: a ``space`` section (satellites, regions); its client groups are the
       space regions.
+    - ``needs_ground_stations``: at least one ``space.ground_stations`` entry.
     - ``uses_groups``: client groups with servers (edge servers, teams, zones), built from the
       scenario's ``groups`` section.
     - ``personalized``: it keeps per-client or per-group models, recorded as personalized
@@ -33,6 +34,7 @@ class AlgorithmSection(BaseModel):
     """The algorithm's name; each config narrows it to ``Literal["<name>"]``."""
 
     needs_space: ClassVar[bool] = False
+    needs_ground_stations: ClassVar[bool] = False
     uses_groups: ClassVar[bool] = False
     personalized: ClassVar[bool] = False
     global_model: ClassVar[bool] = True
@@ -40,6 +42,10 @@ class AlgorithmSection(BaseModel):
     def progress_total(self) -> int:
         """Return the number of progress steps of a run (rounds, or evaluation ticks)."""
         raise NotImplementedError(f"{type(self).__name__} must define progress_total()")
+
+    def progress_unit(self) -> str:
+        """Return the unit of :meth:`progress_total` for the progress bar."""
+        return "round"
 
     def budget_text(self) -> str:
         """Return how long a run lasts, in words (e.g. ``50 rounds``)."""

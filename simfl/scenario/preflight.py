@@ -40,9 +40,6 @@ IMAGE_CLASSES = 10
 EPOCH_GAP_WARN_DAYS = 7.0
 """Warn when the run lies this far from the element sets' epochs (SGP4 drifts km per day)."""
 
-NEEDS_GROUND_STATIONS = ("space_hfl",)
-"""Algorithms that relay models through ground stations (until their configs say so with a
-``needs_ground_stations`` class variable, as they say ``needs_space``)."""
 
 
 @dataclass
@@ -190,7 +187,7 @@ def _check_space(scenario: Scenario, found: Preflight, check_files: bool) -> Non
     assert space is not None
     con = space.constellation
     algo = scenario.algorithm
-    needs_stations = getattr(algo, "needs_ground_stations", algo.name in NEEDS_GROUND_STATIONS)
+    needs_stations = algo.needs_ground_stations
     if needs_stations and not space.ground_stations:
         found.problems.append((("space", "ground_stations"), (
             f"{scenario.algorithm.name} relays region models through ground stations but none "

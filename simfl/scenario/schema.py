@@ -214,9 +214,14 @@ class OutputConfig(Section):
     ``{rmse: [12]}``: the summary reports the simulated time at which the run's headline
     metric (and its personalized metric) first reached each (accuracy at or above, RMSE or
     loss at or below), or null if it never did.
+
+    ``checkpoint_every_s``: every this much simulated time, ``simfl run`` stores what the run
+    has trained so far beside its run directory, so that ``simfl run --resume RUN_DIR``
+    continues a killed run to the result an uninterrupted run gives.
     """
 
     figures: bool = True
+    checkpoint_every_s: DurationS | None = Field(None, gt=0)
     metric_targets: dict[Literal["accuracy", "rmse", "loss"],
                          list[Annotated[float, Field(ge=0)]]] = {}
 

@@ -59,6 +59,10 @@ class RegionFlConfig(AlgorithmSection):
         """Return the number of evaluation ticks."""
         return self.rounds
 
+    def progress_unit(self) -> str:
+        """Return ``"eval"``: the bar counts evaluation ticks of the time budget."""
+        return "eval"
+
     def budget_text(self) -> str:
         """Return the simulated-time budget in hours."""
         return f"{self.duration_s / 3600:g} h simulated"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import simpy
 from pydantic import Field
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 
 class SpaceHflConfig(RegionFlConfig):
     """HFL: region models reach a cloud through ground stations during real passes."""
+
+    needs_ground_stations: ClassVar[bool] = True
 
     name: Literal["space_hfl"] = "space_hfl"
     region_rounds_per_global: int = Field(1, gt=0)
