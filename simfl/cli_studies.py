@@ -27,6 +27,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="parallel runs (default: cores)")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the study in DIR: runs already stored there are reused, "
+                        "only the missing ones run (give the same scenario and options)")
     p.add_argument("--target", action="append", default=[], metavar="METRIC=V1,V2",
                    help="time each run to these metric targets, e.g. --target accuracy=0.9 "
                         "(adds output.metric_targets; draws latency vs final metric)")
@@ -44,6 +47,13 @@ def positive_int(text: str) -> int:
 
 
 def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
+    if args.resume is not None:
+        if args.out is not None and Path(args.out) != Path(args.resume):
+            raise SimflError("--resume DIR continues the study in DIR: give no other --out")
+        if not (Path(args.resume) / "runs").is_dir():
+            raise SimflError(f"--resume {args.resume}: no stored runs there (a study stores "
+                             "each run in DIR/runs as it finishes); check the path")
+        return Path(args.resume)
     if args.out is not None:
         return Path(args.out)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -94,6 +104,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of overrides and write results.csv, metrics.parquet, figures."""
     from simfl.analysis.figures import plot_methods_vs_time
     from simfl.analysis.study_figures import plot_surface
+    from simfl.studies.store import RunStore
     from simfl.studies.sweep import grid, parse_set, run_sweep, write_sweep
 
     scenario = _load(args)
@@ -103,6 +114,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     points = grid(scenario, axes)
     out = _study_dir(args, scenario.name, "sweep")
     results, metrics = run_sweep(points, executor=args.executor, workers=args.workers,
+                                 store=RunStore(out),
                                  address=args.address, progress=not args.quiet)
     metric = "accuracy" if "final_accuracy" in results.columns else "rmse"
     frames = {run: metrics[metrics["run"] == run] for run in results["run"]}
@@ -125,6 +137,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run the same world with several algorithms; figures of accuracy and bytes."""
     from simfl.analysis.figures import plot_methods_vs_time
     from simfl.analysis.study_figures import plot_bytes_by_link
+    from simfl.studies.store import RunStore
     from simfl.studies.sweep import grid, run_sweep, write_sweep
 
     scenario = _load(args)
@@ -135,6 +148,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     points = grid(scenario, {}, algorithms=names)
     out = _study_dir(args, scenario.name, "compare")
     results, metrics = run_sweep(points, executor=args.executor, workers=args.workers,
+                                 store=RunStore(out),
                                  address=args.address, progress=not args.quiet)
     metric = "accuracy" if "final_accuracy" in results.columns else "rmse"
     frames = {name: metrics[metrics["run"] == run]
@@ -155,6 +169,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     """Pick FedMeld's delta and alpha under a latency budget by simulated runs."""
     from simfl.analysis.study_figures import plot_surface
     from simfl.scenario.units import parse_quantity
+    from simfl.studies.store import RunStore
     from simfl.studies.sweep import write_sweep
     from simfl.studies.tune import tune_fedmeld
 
@@ -170,10 +185,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise SimflError(f"--deltas {args.deltas!r} / --alphas {args.alphas!r}: write whole "
                          "numbers and numbers separated by commas, e.g. --deltas 1,2,4 "
                          "--alphas 0,0.5,1") from None
+    out = _study_dir(args, scenario.name, "tune")
     result = tune_fedmeld(scenario, t_max_s, deltas=deltas, alphas=alphas, search=args.search,
                           executor=args.executor, workers=args.workers,
-                          progress=not args.quiet)
-    out = _study_dir(args, scenario.name, "tune")
+                          progress=not args.quiet, store=RunStore(out))
     plot_surface(result.table, "mixing_ratio", "round_interval", "accuracy",
                  best=(result.alpha, result.delta), path=out / "figures" / "surface.png",
                  title=f"{scenario.name}: accuracy at T_max = {t_max_s / 3600:g} h")

@@ -216,7 +216,7 @@ def test_run_directory_write_failure_is_exit_2(
     import simfl.runs.directory
     import simfl.runs.runner
 
-    def fake_simulate(scenario: Any, *, progress: bool = False) -> object:
+    def fake_simulate(scenario: Any, *, progress: bool = False, checkpoint: Any = None) -> object:
         return object()
 
     def failing_write(result: object, run_dir: Path, overwrite: bool = False) -> Path:

@@ -126,3 +126,35 @@ def test_cli_compare_writes_compare_json(tmp_path: Path,
 
 def test_sweep_values_are_read_like_scenario_values() -> None:
     assert parse_set("training.lr=1e-3,0.1") == ("training.lr", [1e-3, 0.1])
+
+
+def test_a_study_stores_each_run_and_resumes_only_the_missing(
+        tmp_path: Path, small_fedavg: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simfl.studies import sweep as sweep_module
+    from simfl.studies.store import RunStore
+
+    points = grid(small_fedavg, {"training.lr": [0.05, 0.1, 0.2]})
+    store = RunStore(tmp_path)
+    calls: list[str] = []
+    real_run_job = sweep_module.run_jobs
+
+    def failing_third(jobs, **kwargs):  # type: ignore[no-untyped-def]
+        def job_fn(label: str, data: dict) -> object:  # type: ignore[type-arg]
+            calls.append(label)
+            if "0.2" in label:
+                raise RuntimeError("this variant crashed")
+            from simfl.studies.executors import run_job
+            return run_job(label, data)
+        return real_run_job(jobs, **{**kwargs, "job_fn": job_fn, "executor": "serial"})
+
+    monkeypatch.setattr(sweep_module, "run_jobs", failing_third)
+    with pytest.raises(RuntimeError, match="crashed"):
+        run_sweep(points, executor="serial", progress=False, store=store)
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 2  # the finished ones are kept
+    monkeypatch.setattr(sweep_module, "run_jobs", real_run_job)
+    calls.clear()
+    monkeypatch.setattr(sweep_module, "run_jobs", lambda jobs, **kw: (
+        calls.extend(label for label, _ in jobs), real_run_job(jobs, **kw))[1])
+    results, _ = run_sweep(points, executor="serial", progress=False, store=store)
+    assert calls == ["lr=0.2"]  # only the missing variant ran again
+    assert list(results["run"]) == ["lr=0.05", "lr=0.1", "lr=0.2"]

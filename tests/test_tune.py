@@ -15,7 +15,8 @@ from simfl.studies.tune import tune_fedmeld
 from tests.test_fedmeld import SMALL_FEDMELD
 
 
-def _fake_evaluate(scenario, pairs, t_max_s, executor, workers, metric_node, progress):  # type: ignore[no-untyped-def]
+def _fake_evaluate(scenario, pairs, t_max_s, executor, workers, metric_node, progress,  # type: ignore[no-untyped-def]
+                   store=None):
     rows = [{"round_interval": d, "mixing_ratio": a, "accuracy": -(a - 0.6) ** 2 - 0.01 * d}
             for d, a in pairs]
     return pd.DataFrame(rows)

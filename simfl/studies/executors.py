@@ -50,8 +50,12 @@ def run_jobs(
     address: str | None = None,
     progress: bool = True,
     job_fn: Callable[[str, dict[str, Any]], JobResult] = run_job,
+    on_result: Callable[[int, JobResult], None] | None = None,
 ) -> list[JobResult]:
     """Run every ``(label, scenario_data)`` job and return the results in job order.
+
+    ``on_result(index, result)`` is called in this process as each job finishes (studies
+    store it at once, so that finished runs survive a failure or a Ctrl-C of the others).
 
     Parameters
     ----------
@@ -73,16 +77,22 @@ def run_jobs(
         raise SimflError(f"workers = {workers}: give 1 or more parallel runs (or leave it "
                          "out for one per core)")
     bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress, leave=False)
+
+    def done(index: int, result: JobResult) -> None:
+        bar.update()
+        if on_result is not None:
+            on_result(index, result)
+
     try:
         if executor == "ray":
-            return _run_on_ray(jobs, address, workers, bar, job_fn)
+            return _run_on_ray(jobs, address, workers, done, job_fn)
         if executor == "serial" or len(jobs) <= 1 or workers == 1:
             out = []
-            for label, data in jobs:
+            for k, (label, data) in enumerate(jobs):
                 out.append(job_fn(label, data))
-                bar.update()
+                done(k, out[-1])
             return out
-        return _run_local(jobs, workers, bar, job_fn)
+        return _run_local(jobs, workers, done, job_fn)
     finally:
         bar.close()
 
@@ -94,7 +104,7 @@ PARENT_POLL_S = 0.5
 def _run_local(
     jobs: Sequence[tuple[str, dict[str, Any]]],
     workers: int | None,
-    bar: tqdm,  # type: ignore[type-arg,unused-ignore]
+    done: Callable[[int, JobResult], None],
     job_fn: Callable[[str, dict[str, Any]], JobResult],
 ) -> list[JobResult]:
     """Run the jobs on a pool of spawned processes that never outlive this one.
@@ -115,7 +125,7 @@ def _run_local(
             pending[min(pending)].wait(0.1)  # short waits: Ctrl-C is seen promptly
             for k in [k for k, job in pending.items() if job.ready()]:
                 results[k] = pending.pop(k).get()  # a failed job raises its error here
-                bar.update()
+                done(k, results[k])
         pool.close()
         pool.join()
         return [results[k] for k in range(len(jobs))]
@@ -152,7 +162,7 @@ def _run_on_ray(
     jobs: Sequence[tuple[str, dict[str, Any]]],
     address: str | None,
     workers: int | None,
-    bar: tqdm,  # type: ignore[type-arg,unused-ignore]
+    done: Callable[[int, JobResult], None],
     job_fn: Callable[[str, dict[str, Any]], JobResult],
 ) -> list[JobResult]:
     try:
@@ -167,11 +177,15 @@ def _run_on_ray(
     try:
         remote = ray.remote(num_cpus=1)(job_fn)
         refs = [remote.remote(label, data) for label, data in jobs]
-        results = []
-        for ref in refs:
-            results.append(ray.get(ref))
-            bar.update()
-        return results
+        index = {ref: k for k, ref in enumerate(refs)}
+        results: dict[int, JobResult] = {}
+        waiting = list(refs)
+        while waiting:
+            ready, waiting = ray.wait(waiting, num_returns=1)
+            k = index[ready[0]]
+            results[k] = ray.get(ready[0])
+            done(k, results[k])
+        return [results[k] for k in range(len(jobs))]
     finally:
         if started_here:
             ray.shutdown()

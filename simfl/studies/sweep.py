@@ -19,6 +19,7 @@ from simfl.errors import SimflError
 from simfl.scenario.schema import Scenario
 from simfl.scenario.source import yaml_value
 from simfl.studies.executors import ExecutorName, JobResult, run_jobs
+from simfl.studies.store import RunStore, variant_key
 from simfl.studies.variants import with_algorithm, with_values
 
 
@@ -66,11 +67,27 @@ def run_sweep(
     workers: int | None = None,
     address: str | None = None,
     progress: bool = True,
+    store: RunStore | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run every point; return (results: one row per run, metrics: all runs, tidy)."""
+    """Run every point; return (results: one row per run, metrics: all runs, tidy).
+
+    With a ``store``, each run is stored as it finishes, and points already stored there
+    (the same resolved scenario) are read instead of run: a study resumes where it stopped.
+    """
     jobs = [(label_of(v), s.model_dump(mode="json")) for v, s in points]
-    results = run_jobs(jobs, executor=executor, workers=workers, address=address,
-                       progress=progress)
+    keys = [variant_key(data) for _, data in jobs]
+    found = {k: store.load(key) for k, key in enumerate(keys)} if store is not None else {}
+    stored = {k: r for k, r in found.items() if r is not None}
+    missing = [k for k in range(len(jobs)) if k not in stored]
+
+    def keep(index: int, result: JobResult) -> None:
+        if store is not None:
+            store.save(keys[missing[index]], result)
+
+    fresh = run_jobs([jobs[k] for k in missing], executor=executor, workers=workers,
+                     address=address, progress=progress, on_result=keep)
+    stored.update(zip(missing, fresh, strict=True))
+    results = [stored[k] for k in range(len(jobs))]
     return results_table(points, results), metrics_table(results)
 
 

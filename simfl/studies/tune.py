@@ -20,6 +20,7 @@ import pandas as pd
 from simfl.errors import SimflError
 from simfl.scenario.schema import Scenario
 from simfl.studies.executors import ExecutorName
+from simfl.studies.store import RunStore
 from simfl.studies.sweep import run_sweep
 from simfl.studies.variants import with_algorithm
 
@@ -37,13 +38,14 @@ class TuneResult:
 
 def _evaluate(scenario: Scenario, pairs: list[tuple[int, float]], t_max_s: float,
               executor: ExecutorName, workers: int | None, metric_node: str,
-              progress: bool) -> pd.DataFrame:
+              progress: bool, store: RunStore | None = None) -> pd.DataFrame:
     points = []
     for delta, alpha in pairs:
         variant = with_algorithm(scenario, "fedmeld", round_interval=int(delta),
                                  mixing_ratio=float(alpha), duration_s=float(t_max_s))
         points.append(({"round_interval": int(delta), "mixing_ratio": float(alpha)}, variant))
-    results, metrics = run_sweep(points, executor=executor, workers=workers, progress=progress)
+    results, metrics = run_sweep(points, executor=executor, workers=workers, progress=progress,
+                                 store=store)
     final = (metrics[(metrics["node"] == metric_node) & (metrics["metric"] == "accuracy")]
              .sort_values("t_s").groupby("run")["value"].last())
     results["accuracy"] = results["run"].map(final)
@@ -62,6 +64,7 @@ def tune_fedmeld(
     workers: int | None = None,
     metric_node: str = "region_mean",
     progress: bool = True,
+    store: RunStore | None = None,
 ) -> TuneResult:
     """Return the (delta, alpha) with the best ``metric_node`` accuracy at ``t_max_s``.
 
@@ -80,12 +83,14 @@ def tune_fedmeld(
         raise SimflError("tune needs deltas >= 1 and at least one alpha in [0, 1]")
     if search == "grid":
         pairs = [(d, a) for d in deltas for a in alphas]
-        table = _evaluate(scenario, pairs, t_max_s, executor, workers, metric_node, progress)
+        table = _evaluate(scenario, pairs, t_max_s, executor, workers, metric_node, progress,
+                           store)
     else:
         coarse_alphas = sorted({min(alphas), (min(alphas) + max(alphas)) / 2, max(alphas)})
         coarse_deltas = sorted({min(deltas), sorted(deltas)[len(deltas) // 2], max(deltas)})
         pairs = [(d, a) for d in coarse_deltas for a in coarse_alphas]
-        table = _evaluate(scenario, pairs, t_max_s, executor, workers, metric_node, progress)
+        table = _evaluate(scenario, pairs, t_max_s, executor, workers, metric_node, progress,
+                           store)
         step = (max(alphas) - min(alphas)) / 4
         for _ in range(refine_steps):
             best = table.iloc[int(table["accuracy"].to_numpy().argmax())]
@@ -100,7 +105,7 @@ def tune_fedmeld(
                         new.append((sorted(deltas)[j], a))
             if new:
                 extra = _evaluate(scenario, new, t_max_s, executor, workers, metric_node,
-                                  progress)
+                                  progress, store)
                 table = pd.concat([table, extra], ignore_index=True)
             step /= 2
     best = table.iloc[int(table["accuracy"].to_numpy().argmax())]
