@@ -8,8 +8,10 @@ import pytest
 
 from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError
+from simfl.runs.runner import simulate
 from simfl.scenario.load import scenario_from_text
 from simfl.scenario.world import build_world
+from tests.conftest import SMALL_SPACE
 
 BASE = """
 name: g
@@ -78,3 +80,35 @@ def test_region_groups_need_a_space_section() -> None:
 def test_a_group_may_not_take_a_device_name() -> None:
     with pytest.raises(ScenarioError, match=r"'client-3' would name two nodes"):
         world_of("groups: {count: 2, names: [client-3, b]}\n")
+
+
+def hierarchical_over_space(groups: str) -> str:
+    """The small space world running hierarchical FedAvg with the given groups section."""
+    return SMALL_SPACE.replace(
+        "algorithm: {name: fedmeld, duration_s: 1 h, eval_every_s: 30 min}",
+        f"algorithm: {{name: hierarchical, rounds: 1, edge_rounds: 1}}\ngroups: {groups}")
+
+
+def test_a_space_section_does_not_replace_the_groups_section() -> None:
+    scenario = scenario_from_text(hierarchical_over_space("{count: 2}"))
+    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    assert world.groups is not None
+    assert world.groups.names == ["edge-0", "edge-1"]
+    assert all(world.nodes[g.name].kind == "edge" for g in world.groups)
+
+
+def test_region_groups_of_an_algorithm_with_servers_get_edge_servers() -> None:
+    scenario = scenario_from_text(hierarchical_over_space("{assignment: region}"))
+    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    assert world.groups is not None
+    assert world.groups.names == ["r0", "r1"]
+    for group in world.groups:
+        assert group.server == group.name and world.nodes[group.name].kind == "edge"
+        assert group.down is not None and group.up is not None
+    assert world.groups.by_name("r0").position_deg == (14.95, 35.9)
+
+
+def test_hierarchical_runs_over_the_regions_of_a_space_section() -> None:
+    result = simulate(scenario_from_text(hierarchical_over_space("{assignment: region}")))
+    assert result.summary["rounds_completed"] == 1
+
