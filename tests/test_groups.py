@@ -112,3 +112,17 @@ def test_hierarchical_runs_over_the_regions_of_a_space_section() -> None:
     result = simulate(scenario_from_text(hierarchical_over_space("{assignment: region}")))
     assert result.summary["rounds_completed"] == 1
 
+
+def test_a_group_may_not_take_the_cloud_name() -> None:
+    with pytest.raises(ScenarioError, match=r"'cloud' would name two nodes"):
+        scenario_from_text(BASE + "groups: {count: 2, names: [cloud, b]}\n")
+
+
+def test_explicit_members_are_checked_against_the_clients_when_validating() -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_text(BASE + "groups: {assignment: explicit, members: "
+                                  "[[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 40]]}\n")
+    text = str(info.value)
+    assert "groups.members: members[1]: client 40 does not exist (clients are 0..11)" in text
+    assert "clients 11 are in no group" in text
+

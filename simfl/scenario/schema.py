@@ -254,7 +254,10 @@ class Scenario(Section):
             space.horizon_s if space is not None else None)]
             + ([message for _path, message in rules.groups_clients_rule(
                 self.groups.assignment, self.groups.default_count, self.partition.num_clients,
-                space is not None)] if self.algorithm.uses_groups else []))
+                space is not None, self.groups.names,
+                [list(m) for m in self.groups.members] if self.groups.members else None,
+                self.data.dataset != "leaf" or "num_clients" in self.partition.model_fields_set,
+            )] if self.algorithm.uses_groups else []))
         return self
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
