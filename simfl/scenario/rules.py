@@ -180,7 +180,8 @@ def group_members_rule(members: object, num_clients: int) -> list[str]:
     """
     if not isinstance(members, list):
         return []
-    out, seen = [], {}
+    out: list[str] = []
+    seen: dict[int, int] = {}
     for j, group in enumerate(members):
         if not isinstance(group, list):
             return []  # the schema reports the type
