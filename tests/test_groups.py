@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError
 from simfl.runs.runner import simulate
-from simfl.scenario.load import scenario_from_text
+from simfl.scenario.load import load_scenario, scenario_from_text
 from simfl.scenario.world import build_world
 from tests.conftest import SMALL_SPACE
 
@@ -126,3 +127,39 @@ def test_explicit_members_are_checked_against_the_clients_when_validating() -> N
     assert "groups.members: members[1]: client 40 does not exist (clients are 0..11)" in text
     assert "clients 11 are in no group" in text
 
+
+def write_group_file(folder: Path, groups: int) -> None:
+    rows = "".join(f"{i},g{i % groups}\n" for i in range(12))
+    (folder / "groups.csv").write_text("client,group\n" + rows)
+
+
+def test_a_group_file_is_read_from_the_scenario_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_group_file(tmp_path, 3)
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE + "groups: {assignment: file, file: groups.csv}\n")
+    monkeypatch.chdir(tmp_path.parent)
+    scenario = load_scenario(path)
+    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    assert world.groups is not None and world.groups.names == ["g0", "g1", "g2"]
+
+
+def test_names_and_positions_must_fit_the_groups_of_the_file(tmp_path: Path) -> None:
+    write_group_file(tmp_path, 3)
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE + "groups: {assignment: file, file: groups.csv, names: [a, b], "
+                           "positions: [{lat_deg: 1, lon_deg: 2}]}\n")
+    scenario = load_scenario(path)
+    with pytest.raises(ScenarioError) as info:
+        build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    text = str(info.value)
+    assert "2 names for 3 groups" in text
+    assert "1 positions for 3 groups" in text
+
+
+def test_a_missing_group_file_is_found_when_validating(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE + "groups: {assignment: file, file: nowhere.csv}\n")
+    with pytest.raises(ScenarioError, match=r"groups.file: 'nowhere.csv' \(relative to the "
+                                            r"scenario's folder .*\) does not exist"):
+        load_scenario(path)

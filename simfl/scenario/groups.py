@@ -141,6 +141,12 @@ def assign_clients(
     if cfg.assignment == "file":
         assert cfg.file is not None
         file_names, members = read_group_file(cfg.file, n)
+        counts = (("names", cfg.names), ("positions", cfg.positions))
+        problems = [f"groups.{what}: {len(given)} {what} for {len(members)} groups (the groups "
+                    f"of {cfg.file}); give one per group, in the order the file names them"
+                    for what, given in counts if given is not None and len(given) != len(members)]
+        if problems:
+            raise ScenarioError(problems)
         return names or file_names, members
     if cfg.assignment == "explicit":
         assert cfg.members is not None
