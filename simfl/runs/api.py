@@ -104,7 +104,7 @@ def read_run(run_dir: str | Path) -> RunResult:
         trace = pd.read_parquet(root / "trace.parquet")
         metrics = pd.read_csv(root / "metrics.csv").astype(METRIC_DTYPES)
         summary = json.loads((root / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise SimflError(f"{root}: cannot read the run directory ({exc}); it may be damaged "
                          "or written by an incompatible simfl version") from None
     return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary)
