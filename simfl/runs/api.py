@@ -105,7 +105,8 @@ def read_run(run_dir: str | Path) -> RunResult:
         metrics = pd.read_csv(root / "metrics.csv").astype(METRIC_DTYPES)
         summary = json.loads((root / "summary.json").read_text())
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise SimflError(f"{root}: cannot read the run directory ({exc}); it may be damaged "
+        reason = " ".join(str(exc).split())  # one line (YAML errors span several)
+        raise SimflError(f"{root}: cannot read the run directory ({reason}); it may be damaged "
                          "or written by an incompatible simfl version") from None
     return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary)
 
