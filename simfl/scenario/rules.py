@@ -43,6 +43,14 @@ def client_test_rule(dataset: object, client_test: object) -> list[str]:
     return []
 
 
+def image_shape_rule(dataset: object, image_shape: object) -> list[str]:
+    """``image_shape`` reshapes LEAF feature vectors; other datasets know their shapes."""
+    if image_shape is not None and dataset != "leaf":
+        return [f"image_shape is only read with dataset 'leaf' (it is {dataset!r}, whose "
+                "samples have their shape already); remove it"]
+    return []
+
+
 def groups_rule(scheme: object, groups: object) -> list[str]:
     """Scheme ``groups`` needs the groups."""
     if scheme == "groups" and not groups:
@@ -145,6 +153,9 @@ def groups_section_rule(
     if assignment in ("region", "file") and count is not None:
         out.append(f"count is set by the {'space regions' if assignment == 'region' else 'file'}"
                    "; remove it")
+    if assignment == "region" and (num_names is not None or num_positions is not None):
+        out.append("names and positions of region groups are those of space.regions; "
+                   "remove them here")
     expected = len(members) if isinstance(members, list) and members else count
     for what, n in (("names", num_names), ("positions", num_positions)):
         if n is not None and isinstance(expected, int) and n != expected:
@@ -263,6 +274,8 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
         out += [(("data",), m) for m in data_path_rule(d.get("dataset", "digits"), d.get("path"))]
         out += [(("data", "client_test"), m) for m in client_test_rule(
             d.get("dataset", "digits"), d.get("client_test", "auto"))]
+        out += [(("data", "image_shape"), m) for m in image_shape_rule(
+            d.get("dataset", "digits"), d.get("image_shape"))]
     part = _section(data, "partition") or {}
     if "partition" in data:
         scheme, groups = part.get("scheme", "dirichlet"), part.get("groups")

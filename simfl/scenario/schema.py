@@ -73,7 +73,8 @@ class DataConfig(Section):
     @model_validator(mode="after")
     def _path_when_needed(self) -> DataConfig:
         _raise(rules.data_path_rule(self.dataset, self.path)
-               + rules.client_test_rule(self.dataset, self.client_test))
+               + rules.client_test_rule(self.dataset, self.client_test)
+               + rules.image_shape_rule(self.dataset, self.image_shape))
         return self
 
 
