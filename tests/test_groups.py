@@ -24,7 +24,10 @@ output: {figures: false}
 
 
 def world_of(extra: str):  # type: ignore[no-untyped-def]
-    scenario = scenario_from_text(BASE + extra)
+    return built(scenario_from_text(BASE + extra))
+
+
+def built(scenario):  # type: ignore[no-untyped-def]
     return build_world(scenario, Simulation(scenario.epoch, scenario.seed))
 
 
@@ -92,7 +95,7 @@ def hierarchical_over_space(groups: str) -> str:
 
 def test_a_space_section_does_not_replace_the_groups_section() -> None:
     scenario = scenario_from_text(hierarchical_over_space("{count: 2}"))
-    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    world = built(scenario)
     assert world.groups is not None
     assert world.groups.names == ["edge-0", "edge-1"]
     assert all(world.nodes[g.name].kind == "edge" for g in world.groups)
@@ -100,7 +103,7 @@ def test_a_space_section_does_not_replace_the_groups_section() -> None:
 
 def test_region_groups_of_an_algorithm_with_servers_get_edge_servers() -> None:
     scenario = scenario_from_text(hierarchical_over_space("{assignment: region}"))
-    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    world = built(scenario)
     assert world.groups is not None
     assert world.groups.names == ["r0", "r1"]
     for group in world.groups:
@@ -140,7 +143,7 @@ def test_a_group_file_is_read_from_the_scenario_folder(
     path.write_text(BASE + "groups: {assignment: file, file: groups.csv}\n")
     monkeypatch.chdir(tmp_path.parent)
     scenario = load_scenario(path)
-    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    world = built(scenario)
     assert world.groups is not None and world.groups.names == ["g0", "g1", "g2"]
 
 
@@ -151,7 +154,7 @@ def test_names_and_positions_must_fit_the_groups_of_the_file(tmp_path: Path) -> 
                            "positions: [{lat_deg: 1, lon_deg: 2}]}\n")
     scenario = load_scenario(path)
     with pytest.raises(ScenarioError) as info:
-        build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+        built(scenario)
     text = str(info.value)
     assert "2 names for 3 groups" in text
     assert "1 positions for 3 groups" in text
