@@ -166,3 +166,10 @@ def test_a_missing_group_file_is_found_when_validating(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"groups.file: 'nowhere.csv' \(relative to the "
                                             r"scenario's folder .*\) does not exist"):
         load_scenario(path)
+
+
+@pytest.mark.parametrize("extra", ["names: [a, b]", "positions: [{lat_deg: 1, lon_deg: 2}]"])
+def test_names_and_positions_count_against_the_default_group_count(extra: str) -> None:
+    with pytest.raises(ScenarioError, match=r"for 4 groups \(the default count\); give one per "
+                                            r"group, or set count"):
+        scenario_from_text(BASE + f"groups: {{{extra}}}\n")

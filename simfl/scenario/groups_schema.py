@@ -66,4 +66,4 @@ class GroupsConfig(_Section):
         """Return the number of groups when nothing else fixes it: ``count``, else 4."""
         if self.members is not None:
             return len(self.members)
-        return self.count if self.count is not None else 4
+        return self.count if self.count is not None else rules.DEFAULT_GROUP_COUNT

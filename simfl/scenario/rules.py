@@ -131,6 +131,10 @@ def space_rule(
     return out
 
 
+DEFAULT_GROUP_COUNT = 4
+"""Groups made when ``groups.count`` is not given (and no members or file fix it)."""
+
+
 def groups_section_rule(
     assignment: object, count: object, members: object, file: object,
     num_names: int | None, num_positions: int | None,
@@ -156,10 +160,15 @@ def groups_section_rule(
     if assignment == "region" and (num_names is not None or num_positions is not None):
         out.append("names and positions of region groups are those of space.regions; "
                    "remove them here")
-    expected = len(members) if isinstance(members, list) and members else count
+    expected = (len(members) if isinstance(members, list) and members
+                else count if count is not None
+                else None if assignment in ("explicit", "file", "region")
+                else DEFAULT_GROUP_COUNT)
+    by_default = count is None and expected == DEFAULT_GROUP_COUNT and not members
+    hint, fix = (" (the default count)", ", or set count") if by_default else ("", "")
     for what, n in (("names", num_names), ("positions", num_positions)):
         if n is not None and isinstance(expected, int) and n != expected:
-            out.append(f"{n} {what} for {expected} groups; give one per group")
+            out.append(f"{n} {what} for {expected} groups{hint}; give one per group{fix}")
     return out
 
 
@@ -303,7 +312,7 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
     if config is not None and config.uses_groups:
         members, file = groups.get("members"), groups.get("file")
         count = (len(members) if isinstance(members, list) and members
-                 else groups.get("count", None if file is not None else 4))
+                 else groups.get("count", None if file is not None else DEFAULT_GROUP_COUNT))
         clients_known = (d or {}).get("dataset") != "leaf" or "num_clients" in part
         out += groups_clients_rule(groups.get("assignment", "contiguous"), count,
                                    part.get("num_clients", 100), space is not None,
