@@ -42,7 +42,8 @@ class ClientGroup:
     ----------
     name
         The group's name; its server node has the same name (``edge-0`` ...), except for
-        space regions, whose server is whichever satellite serves them.
+        space regions of an algorithm over satellites, whose server is whichever satellite
+        serves them.
     clients
         Client indices, sorted.
     server
