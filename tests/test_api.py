@@ -57,6 +57,14 @@ def test_read_run_refuses_an_unfinished_directory(tmp_path: Path) -> None:
         simfl.read_run(run_dir)
 
 
+def test_read_run_explains_a_damaged_scenario_file(tmp_path: Path) -> None:
+    result = simfl.simulate(simfl.load_scenario(SMALL_FEDAVG, overrides=["algorithm.rounds=1"]))
+    run_dir = simfl.write_run(result, tmp_path / "run")
+    (run_dir / "scenario.yaml").write_text("name: [unclosed\n")
+    with pytest.raises(SimflError, match=r"cannot read the run directory .*; it may be damaged"):
+        simfl.read_run(run_dir)
+
+
 def test_compare_returns_one_tidy_frame() -> None:
     scenario = simfl.load_scenario(SMALL_FEDAVG, overrides=["algorithm.rounds=2"])
     frame = simfl.compare(scenario, algorithms=["fedavg", "hierarchical"])

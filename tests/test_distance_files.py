@@ -142,3 +142,10 @@ def test_check_matrix_wants_a_square_matrix_and_one_name_per_row() -> None:
         check_matrix(np.zeros((2, 3)), ["a", "b"])
     with pytest.raises(DataError, match="3 rows but 2 zone names"):
         check_matrix(np.zeros((3, 3)), ["a", "b"])
+
+
+def test_a_binary_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "zones.csv"
+    path.write_bytes(b"a,b\n\xff\xfe\x00\x01\n")
+    with pytest.raises(DataError, match=r"zones.csv: cannot read as UTF-8 text"):
+        read_distances(path)

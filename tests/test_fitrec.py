@@ -209,3 +209,17 @@ def test_parse_literal_gives_what_literal_eval_gives(text: str) -> None:
 def test_parse_literal_never_runs_code() -> None:
     with pytest.raises(ValueError, match="malformed node"):
         parse_literal("__import__('os').getcwd()")
+
+
+def test_a_file_that_is_not_utf8_text_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "e.json"
+    path.write_bytes(repr(_workout(1, 7)).encode() + b"\n\xff\xfe\x00\n")
+    with pytest.raises(DataError, match=r"e.json:2: not UTF-8 text"):
+        load_fitrec(path, seq_len=4)
+
+
+def test_a_broken_gzip_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "e.json.gz"
+    path.write_bytes(gzip.compress(repr(_workout(1, 7)).encode() * 50)[:-20])
+    with pytest.raises(DataError, match=r"e.json.gz:1: cannot read"):
+        load_fitrec(path, seq_len=4)

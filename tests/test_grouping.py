@@ -88,3 +88,10 @@ def test_group_file_errors_name_the_line(tmp_path: Path) -> None:
     path.write_text("id,team\n")
     with pytest.raises(SimflError, match=r"g.csv:1: the header must be 'client,group'"):
         read_group_file(path, 2)
+
+
+def test_a_binary_group_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "groups.csv"
+    path.write_bytes(b"client,group\n\xff\xfe\x00\x01\n")
+    with pytest.raises(SimflError, match=r"groups.csv: cannot read the group file"):
+        read_group_file(path, 2)

@@ -75,3 +75,10 @@ def test_not_json_names_the_line(tmp_path: Path) -> None:
     path.write_text('{"tree":\n  [}\n')
     with pytest.raises(DataError, match=r"t\.json:2: not valid JSON"):
         read_hrg_json(path)
+
+
+def test_a_binary_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "tree.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(DataError, match=r"tree.json: not UTF-8 JSON text"):
+        read_hrg_json(path)

@@ -173,3 +173,14 @@ def test_target_accuracy_is_in_0_1(accuracy: float) -> None:
 def test_model_hidden_widths_must_be_positive() -> None:
     with pytest.raises(ValidationError, match=r"model.hidden.1\n  Input should be greater"):
         scenario(model={"hidden": [64, 0]})
+
+
+def test_image_shape_is_only_taken_by_leaf() -> None:
+    with pytest.raises(ValidationError, match=r"image_shape is only read with dataset 'leaf'"):
+        scenario(data={"dataset": "digits", "image_shape": [1, 8, 8]})
+
+
+def test_region_groups_take_names_and_positions_from_the_regions() -> None:
+    with pytest.raises(ValidationError, match=r"names and positions of region groups are "
+                                              r"those of space.regions"):
+        scenario(groups={"assignment": "region", "names": ["a", "b"]})

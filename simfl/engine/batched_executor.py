@@ -21,8 +21,9 @@ from simfl.engine.jobs import JobExecutor, ModelSpec, PendingTraining, TrainingO
 class BatchedExecutor(JobExecutor):
     """Trains the pending jobs of the wanted job's architecture together.
 
-    ``require=True`` makes an architecture without a stacked form an error instead of a
-    sequential fallback (``training.executor: batched``).
+    ``require=True`` (``training.executor: batched``) makes a job that cannot be batched an
+    error instead of a sequential fallback: an architecture without a stacked form, but also
+    a job with another procedure, procedure options or frozen parameters.
     """
 
     def __init__(self, *args: Any, require: bool = False, **kwargs: Any) -> None:
@@ -32,23 +33,34 @@ class BatchedExecutor(JobExecutor):
 
     def covers(self, spec: ModelSpec, handle: PendingTraining) -> bool:
         """Return whether ``handle`` can be trained in a batch of architecture ``spec``."""
+        return self.unbatchable(spec, handle) is None
+
+    def unbatchable(self, spec: ModelSpec, handle: PendingTraining) -> str | None:
+        """Return why ``handle`` cannot be trained in a batch of ``spec``, or None if it can."""
         from simfl.learning.batched_models import batched_support
 
         job = handle.job
-        if job.procedure != "sgd" or job.trainable is not None or job.options:
-            return False
+        if job.procedure != "sgd":
+            return f"its procedure {job.procedure!r} is not plain SGD/Adam"
+        if job.options:
+            return f"it has procedure options {sorted(job.options)}"
+        if job.trainable is not None:
+            return "some of its parameters are frozen"
         x = self.clients[job.client].x
-        return batched_support(self.model_instance(spec), tuple(x.shape[1:]))
+        if not batched_support(self.model_instance(spec), tuple(x.shape[1:])):
+            return f"the {spec.key!r} model has no stacked form"
+        return None
 
     def run_pending(self, wanted: PendingTraining) -> None:
         """Train ``wanted`` with every pending job it can share a computation with."""
         from simfl.learning.batched_training import BatchJob, train_batched
 
         spec = wanted.model
-        if not self.covers(spec, wanted):
+        reason = self.unbatchable(spec, wanted)
+        if reason is not None:
             if self.require:
-                raise RuntimeError(f"job {wanted.job.stream}: the {spec.key!r} model cannot be "
-                                   "trained batched; use training.executor: auto")
+                raise RuntimeError(f"job {wanted.job.stream} cannot be trained batched "
+                                   f"({reason}); use training.executor: auto")
             self.forget(wanted)
             wanted.finish(self.run_one(wanted))
             return

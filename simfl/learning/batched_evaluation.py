@@ -10,7 +10,6 @@ on its own test set (per-client test data). Both return exactly the dictionaries
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 
 import torch
@@ -20,7 +19,7 @@ from simfl.errors import SimflError
 from simfl.learning.batched_models import StackedModel, stacked_form
 from simfl.learning.batched_training import sample_losses
 from simfl.learning.params import set_flat
-from simfl.learning.training import _check_data, evaluate
+from simfl.learning.training import EvalTotals, _check_data, evaluate
 
 #: Activation floats (float32) one chunk of models x samples may hold: 2**24 = 64 MiB
 #: (measured on the benchmark CNN: 2**22..2**24 evaluate 100 models 3x faster than one by
@@ -138,7 +137,7 @@ def _evaluate_chunk(
             if task == "classification":
                 hits = _argmax_hits(out, yb)
                 correct += (hits if valid is None else hits & valid).sum(dim=1)
-    return [_metrics(task, float(s), int(c), y.shape[0], y)
+    return [EvalTotals(task, float(s), int(c), y.shape[0], y.numel()).metrics()
             for s, c, (_, y) in zip(loss_sum, correct, tests, strict=True)]
 
 
@@ -153,15 +152,6 @@ def _argmax_hits(out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
     classes = torch.arange(out.shape[1]).view(1, -1, 1)
     earlier = ((out == best.unsqueeze(1)) & (classes < yb.unsqueeze(1))).any(dim=1)
     return (label_logit == best) & ~earlier
-
-
-def _metrics(task: str, loss_sum: float, correct: int, n: int, y: torch.Tensor) -> dict[str, float]:
-    """Return ``evaluate``'s dictionary from the sums over the ``n`` test samples."""
-    if task == "classification":
-        return {"accuracy": correct / n, "loss": loss_sum / n}
-    outputs = 1 if y.ndim == 1 else int(y.shape[1])
-    mse = loss_sum / (n * outputs)
-    return {"rmse": math.sqrt(mse), "loss": mse}
 
 
 def _evaluate_sequential(

@@ -40,6 +40,7 @@ from torch import nn
 from simfl.errors import SimflError
 from simfl.learning.flops import part_flops_per_sample
 from simfl.learning.models import RESNET_KINDS, build_model
+from simfl.learning.params import num_parameters, state_size
 from simfl.learning.resnet import ResNet
 
 SPLITTABLE_KINDS: tuple[str, ...] = ("mlp", "cnn", "resnet8", "resnet18")
@@ -269,8 +270,7 @@ def state_bytes(module: nn.Module, payload_dtype: torch.dtype = torch.float32) -
     BatchNorm running statistics travel with a block (the receiver evaluates with them);
     integer counters (``num_batches_tracked``) do not.
     """
-    values = _num_parameters(module) + _num_buffer_values(module)
-    return values * torch.empty((), dtype=payload_dtype).element_size()
+    return state_size(module) * torch.empty((), dtype=payload_dtype).element_size()
 
 
 def block_stats(
@@ -292,8 +292,8 @@ def block_stats(
         stats.append(
             BlockStats(
                 name=name,
-                num_parameters=_num_parameters(part),
-                num_buffer_values=_num_buffer_values(part),
+                num_parameters=num_parameters(part),
+                num_buffer_values=state_size(part) - num_parameters(part),
                 size_bytes=state_bytes(part, payload_dtype),
                 forward_flops_per_sample=part_flops_per_sample(part, shapes[k], train=False),
                 training_flops_per_sample=part_flops_per_sample(
@@ -303,14 +303,6 @@ def block_stats(
             )
         )
     return stats
-
-
-def _num_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def _num_buffer_values(module: nn.Module) -> int:
-    return sum(b.numel() for b in module.buffers() if b.is_floating_point())
 
 
 def _output_shapes(

@@ -22,8 +22,8 @@ class ClientData:
     labels
         ``y`` as a numpy array (label histograms, partitioning).
     test_x, test_y
-        The client's own test data (see ``evaluation.client_test`` in the scenario); empty
-        tensors when it has none.
+        The client's own test data (see ``data.client_test`` in the scenario); None when it
+        has none.
     """
 
     name: str

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from simfl.errors import SimflError
+from simfl.learning.minibatch_schedule import total_steps
 from simfl.learning.training import TrainConfig, TrainResult
 
 
@@ -122,15 +123,14 @@ def distill(
         else torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
                              weight_decay=cfg.weight_decay)
     )
-    per_epoch = -(-n // cfg.batch_size)
-    total_steps = cfg.steps if cfg.steps is not None else per_epoch * int(cfg.epochs or 1)
+    steps_to_run = total_steps(n, cfg.batch_size, cfg.epochs, cfg.steps)
     student.train()
     steps = seen = 0
     loss_sum = 0.0
-    while steps < total_steps:
+    while steps < steps_to_run:
         perm = torch.from_numpy(rng.permutation(n))
         for start in range(0, n, cfg.batch_size):
-            if steps == total_steps:
+            if steps == steps_to_run:
                 break
             idx = perm[start : start + cfg.batch_size]
             log_p = torch.log_softmax(student(x_public.index_select(0, idx)) / temperature, dim=1)

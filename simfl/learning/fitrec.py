@@ -24,10 +24,11 @@ import ast
 import gzip
 import json
 import os
-from collections.abc import Collection, Sequence
+import zlib
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, BinaryIO, Literal, cast
 
 import numpy as np
 
@@ -139,14 +140,16 @@ def load_fitrec(
     sport_set = None if sports is None else {str(s) for s in sports}
     workouts: list[_Workout] = []
     problems: list[str] = []
-    skipped_short = bad_count = 0
+    skipped_short = bad_count = lineno = 0
     with _open(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
+        for lineno, raw in _lines(fh, path):
             if max_workouts is not None and len(workouts) >= max_workouts:
                 break
-            if not line.strip() or (sport_set is not None and not _may_match(line, sport_set)):
-                continue
             try:
+                line = _decoded(raw)
+                if not line.strip() or (sport_set is not None
+                                        and not _may_match(line, sport_set)):
+                    continue
                 workout = _parse_line(line, seq_len, time_input, sport_set)
             except ValueError as exc:
                 bad_count += 1
@@ -238,14 +241,34 @@ def _check_options(seq_len: int, max_workouts: int | None, time_input: str) -> N
         raise SimflError(problems)
 
 
-def _open(path: Path) -> IO[str]:
+def _open(path: Path) -> BinaryIO:
     try:
         if path.name.endswith(".gz"):
-            return gzip.open(path, "rt", encoding="utf-8")
-        return path.open("r", encoding="utf-8")
+            return cast(BinaryIO, gzip.open(path, "rb"))
+        return path.open("rb")
     except OSError as exc:
         raise DataError(f"{path}: cannot open ({exc.strerror or exc}); give the path of "
                         "endomondoHR_proper.json") from exc
+
+
+def _lines(fh: BinaryIO, path: Path) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line number, line)``; a file that cannot be read further is a DataError."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(fh, start=1):
+            yield lineno, line
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}:{lineno + 1}: cannot read ({exc}); the file is damaged: "
+                        "download it again") from None
+
+
+def _decoded(raw: bytes) -> str:
+    """Return a line as text; a line that is not UTF-8 is a bad line (ValueError)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); each line "
+                         "holds one workout as a Python dict literal") from None
 
 
 def _may_match(line: str, sports: set[str]) -> bool:

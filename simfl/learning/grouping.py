@@ -136,9 +136,10 @@ def read_group_file(path: Path, num_clients: int) -> tuple[list[str], list[list[
         Naming the file and line of every bad row, and clients left out.
     """
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SimflError(f"{path}: cannot read the group file ({exc.strerror or exc}); give "
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text: {exc.reason}"
+        raise SimflError(f"{path}: cannot read the group file ({reason or exc}); give "
                          "a CSV with a header 'client,group'") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows or [c.strip() for c in rows[0]] != ["client", "group"]:

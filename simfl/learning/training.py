@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from simfl.errors import SimflError
+from simfl.learning.minibatch_schedule import total_steps
 
 OPTIMIZERS = ("sgd", "adam")
 TASKS = ("classification", "regression")
@@ -145,17 +146,16 @@ def train_local(
     momentum_bufs: list[torch.Tensor | None] = [None] * len(params)
 
     bs = cfg.batch_size
-    per_epoch = -(-n // bs)
-    total_steps = cfg.steps if cfg.steps is not None else per_epoch * int(cfg.epochs or 1)
+    steps_to_run = total_steps(n, bs, cfg.epochs, cfg.steps)
     if not model.training:
         model.train()
     steps = 0
     seen = 0
     loss_sum = 0.0
-    while steps < total_steps:
+    while steps < steps_to_run:
         perm = torch.from_numpy(rng.permutation(n))
         for start in range(0, n, bs):
-            if steps == total_steps:
+            if steps == steps_to_run:
                 break
             idx = perm[start : start + bs]
             for p in params:

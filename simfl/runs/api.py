@@ -102,8 +102,9 @@ def read_run(run_dir: str | Path) -> RunResult:
     try:
         scenario = validate_scenario(yaml.safe_load((root / "scenario.yaml").read_text()))
         summary = json.loads((root / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise SimflError(f"{root}: cannot read the run directory ({exc}); it may be damaged "
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())  # one line (YAML errors span several)
+        raise SimflError(f"{root}: cannot read the run directory ({reason}); it may be damaged "
                          "or written by an incompatible simfl version") from None
     return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary)
 

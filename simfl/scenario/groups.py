@@ -42,7 +42,8 @@ class ClientGroup:
     ----------
     name
         The group's name; its server node has the same name (``edge-0`` ...), except for
-        space regions, whose server is whichever satellite serves them.
+        space regions of an algorithm over satellites, whose server is whichever satellite
+        serves them.
     clients
         Client indices, sorted.
     server
@@ -141,6 +142,12 @@ def assign_clients(
     if cfg.assignment == "file":
         assert cfg.file is not None
         file_names, members = read_group_file(cfg.file, n)
+        counts = (("names", cfg.names), ("positions", cfg.positions))
+        problems = [f"groups.{what}: {len(given)} {what} for {len(members)} groups (the groups "
+                    f"of {cfg.file}); give one per group, in the order the file names them"
+                    for what, given in counts if given is not None and len(given) != len(members)]
+        if problems:
+            raise ScenarioError(problems)
         return names or file_names, members
     if cfg.assignment == "explicit":
         assert cfg.members is not None
@@ -165,18 +172,23 @@ def build_groups(
     nodes: dict[str, Node],
     regions: dict[str, list[int]] | None = None,
     region_positions: dict[str, tuple[float, float]] | None = None,
+    *,
+    satellites_serve: bool = True,
 ) -> ClientGroups:
     """Return the world's client groups; add their server nodes to ``nodes``.
 
     Each group with a server gets its own access medium over ``network.device_edge`` (the
-    link type names in the trace stay ``device_edge_up``/``device_edge_down``).
+    link type names in the trace stay ``device_edge_up``/``device_edge_down``). Region groups
+    (assignment ``region``) have no server when ``satellites_serve``; otherwise each gets an
+    edge server at its region's position.
     """
     names, members = assign_clients(scenario, clients, num_classes, sim.rng("groups"), regions)
     cfg = scenario.groups
     net = scenario.network
+    by_region = regions is not None and cfg.assignment == "region"
     groups: list[ClientGroup] = []
     for j, (name, group_members) in enumerate(zip(names, members, strict=True)):
-        if regions is not None and cfg.assignment == "region":
+        if by_region and satellites_serve:
             pos = (region_positions or {}).get(name)
             groups.append(ClientGroup(name, group_members, None, pos))
             continue
@@ -188,7 +200,8 @@ def build_groups(
         link = net.device_edge
         groups.append(ClientGroup(
             name, group_members, name,
-            (position.lat_deg, position.lon_deg) if position is not None else None,
+            (position.lat_deg, position.lon_deg) if position is not None
+            else (region_positions or {}).get(name),
             Channel(sim, "device_edge_down", Link(link.latency_s, link.down_rate_bps,
                                                   link.sharing)),
             Channel(sim, "device_edge_up", Link(link.latency_s, link.up_rate_bps,

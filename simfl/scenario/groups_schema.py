@@ -2,10 +2,12 @@
 
 Hierarchical FedAvg's edge servers, PerMFL's teams and SGFusion's zones are all groups of
 clients with a server; FedMeld's ground regions are groups whose server is whichever satellite
-passes overhead (they come from ``space.regions``: ``assignment: region``). Links: clients to
-their group's server over ``network.device_edge`` (one access medium per group), servers to
-the cloud over ``network.edge_cloud``, server to server over ``network.edge_edge`` with a
-latency from the great-circle distance where groups have positions.
+passes overhead (they come from ``space.regions``). ``assignment: region`` gives any other
+algorithm with group servers one group per space region, its edge server at the region.
+Links: clients to their group's server over ``network.device_edge`` (one access medium per
+group), servers to the cloud over ``network.edge_cloud``, server to server over
+``network.edge_edge`` with a latency from the great-circle distance where groups have
+positions.
 """
 
 from __future__ import annotations
@@ -66,4 +68,4 @@ class GroupsConfig(_Section):
         """Return the number of groups when nothing else fixes it: ``count``, else 4."""
         if self.members is not None:
             return len(self.members)
-        return self.count if self.count is not None else 4
+        return self.count if self.count is not None else rules.DEFAULT_GROUP_COUNT

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from simfl.errors import ScenarioError
 from simfl.scenario.preflight import preflight
 from simfl.scenario.problems import scenario_problems, type_slips
-from simfl.scenario.registry import scenario_model
+from simfl.scenario.registry import config_of, scenario_model
 from simfl.scenario.rules import cross_key_problems
 from simfl.scenario.schema import Scenario
 from simfl.scenario.source import (
@@ -56,16 +56,43 @@ def data_path_problems(
                                f"{_DATA_FILES[section['dataset']]}")]
 
 
+def group_file_problems(
+    data: dict[str, Any], relative: dict[YamlPath, tuple[str, str]] | None = None
+) -> list[tuple[YamlPath, str]]:
+    """Return ``[(("groups", "file"), message)]`` if a group file the run reads is missing.
+
+    Checked only where the algorithm builds groups from the section (its content is checked
+    when the world is built, like a dataset's files).
+    """
+    groups, algo = data.get("groups"), data.get("algorithm")
+    config = config_of(algo.get("name", "fedavg") if isinstance(algo, dict) else "fedavg")
+    if (config is None or not config.uses_groups or not isinstance(groups, dict)
+            or groups.get("assignment") != "file"):
+        return []
+    raw = groups.get("file")
+    if not isinstance(raw, str) or not raw or Path(raw).is_file():
+        return []
+    state = "is a directory, not a file" if Path(raw).exists() else "does not exist"
+    written = (relative or {}).get(("groups", "file"))
+    where = (f" (relative to the scenario's folder {written[1]})" if written is not None
+             else "" if Path(raw).is_absolute()
+             else f" (relative to the current directory {Path.cwd()})")
+    shown = written[0] if written is not None else raw
+    return [(("groups", "file"), f"{shown!r}{where} {state}; give a CSV with a header "
+                                 "'client,group' and one line per client")]
+
+
 def validate_source(
     source: ScenarioSource, seed: int | None = None, *, check_files: bool = False,
     warn: bool = True,
 ) -> Scenario:
     """Return the validated scenario of ``source``; ``seed`` replaces the file's seed.
 
-    With ``check_files``, a dataset directory (``data.path``) that does not exist is one of
-    the problems reported, and so is everything :func:`~simfl.scenario.preflight.preflight`
-    finds on disk (the constellation file, the dataset's size). Its warnings are logged
-    (the ``simfl`` logger; the CLI prints them) unless ``warn`` is false.
+    With ``check_files``, a dataset directory (``data.path``) or a group file
+    (``groups.file``) that does not exist is one of the problems reported, and so is
+    everything :func:`~simfl.scenario.preflight.preflight` finds on disk (the constellation
+    file, the dataset's size). Its warnings are logged (the ``simfl`` logger; the CLI prints
+    them) unless ``warn`` is false.
 
     Raises
     ------
@@ -78,7 +105,8 @@ def validate_source(
         source.overridden[("seed",)] = f"--seed {seed}"
     model = scenario_model()
     extra = type_slips(model, data) + cross_key_problems(data) + (
-        data_path_problems(data, source.relative) if check_files else [])
+        data_path_problems(data, source.relative) + group_file_problems(data, source.relative)
+        if check_files else [])
     try:
         scenario = model.model_validate(data)
     except ValidationError as exc:
@@ -93,7 +121,7 @@ def validate_source(
 
 
 _FILE_PATHS: tuple[YamlPath, ...] = (("data", "path"), ("space", "constellation", "tle"),
-                                     ("space", "cache_dir"))
+                                     ("space", "cache_dir"), ("groups", "file"))
 _NOT_PATHS = {"user"}  # space.cache_dir: 'user' names the user's cache folder
 
 
@@ -130,9 +158,9 @@ def load_scenario(
     Relative file paths written in the file are read from the file's folder (see
     :func:`resolve_relative_paths`); paths in overrides from the current directory.
 
-    With ``check_files`` (the default) a dataset directory that does not exist is reported
-    with the other problems, before any work; turn it off where the data lives elsewhere
-    (e.g. only on the workers of a cluster).
+    With ``check_files`` (the default) a dataset directory or group file that does not
+    exist is reported with the other problems, before any work; turn it off where the data
+    lives elsewhere (e.g. only on the workers of a cluster).
     """
     source = read_scenario_file(path)
     source = resolve_relative_paths(source, Path(path).resolve().parent)

@@ -9,6 +9,7 @@ problem is reported at once. Each returns a list of messages (empty when the rul
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from simfl.scenario.registry import config_of
@@ -39,6 +40,14 @@ def client_test_rule(dataset: object, client_test: object) -> list[str]:
         return [f"client_test 'natural' uses each user's own test split, which {dataset!r} "
                 f"does not have (only {', '.join(NATURAL_SPLIT_DATASETS)}); use "
                 "'proportional' or 'holdout'"]
+    return []
+
+
+def image_shape_rule(dataset: object, image_shape: object) -> list[str]:
+    """``image_shape`` reshapes LEAF feature vectors; other datasets know their shapes."""
+    if image_shape is not None and dataset != "leaf":
+        return [f"image_shape is only read with dataset 'leaf' (it is {dataset!r}, whose "
+                "samples have their shape already); remove it"]
     return []
 
 
@@ -122,6 +131,10 @@ def space_rule(
     return out
 
 
+DEFAULT_GROUP_COUNT = 4
+"""Groups made when ``groups.count`` is not given (and no members or file fix it)."""
+
+
 def groups_section_rule(
     assignment: object, count: object, members: object, file: object,
     num_names: int | None, num_positions: int | None,
@@ -144,10 +157,18 @@ def groups_section_rule(
     if assignment in ("region", "file") and count is not None:
         out.append(f"count is set by the {'space regions' if assignment == 'region' else 'file'}"
                    "; remove it")
-    expected = len(members) if isinstance(members, list) and members else count
+    if assignment == "region" and (num_names is not None or num_positions is not None):
+        out.append("names and positions of region groups are those of space.regions; "
+                   "remove them here")
+    expected = (len(members) if isinstance(members, list) and members
+                else count if count is not None
+                else None if assignment in ("explicit", "file", "region")
+                else DEFAULT_GROUP_COUNT)
+    by_default = count is None and expected == DEFAULT_GROUP_COUNT and not members
+    hint, fix = (" (the default count)", ", or set count") if by_default else ("", "")
     for what, n in (("names", num_names), ("positions", num_positions)):
         if n is not None and isinstance(expected, int) and n != expected:
-            out.append(f"{n} {what} for {expected} groups; give one per group")
+            out.append(f"{n} {what} for {expected} groups{hint}; give one per group{fix}")
     return out
 
 
@@ -157,10 +178,65 @@ def unique_group_names_rule(names: list[str]) -> list[str]:
     return [f"group names must be unique; repeated: {', '.join(dupes)}"] if dupes else []
 
 
+RESERVED_NODE_NAMES = re.compile(r"cloud|client-\d+")
+"""Node names every world has (the cloud, the devices): no group server may take them."""
+
+
+def group_server_names_rule(names: object) -> list[str]:
+    """A group's server is a node named like the group: not ``cloud``, not a device's name."""
+    if not isinstance(names, list):
+        return []
+    return [f"{name!r} would name two nodes (a device, a satellite or the "
+            "cloud); rename the group" for name in names
+            if isinstance(name, str) and RESERVED_NODE_NAMES.fullmatch(name)]
+
+
+def group_members_rule(members: object, num_clients: int) -> list[str]:
+    """Explicit members list every client ``0 .. num_clients - 1`` exactly once.
+
+    :func:`simfl.learning.grouping.explicit_groups` applies the same rule when the world is
+    built (it cannot be imported here: ``simfl.learning`` loads torch, which ``validate``
+    must not); checking it here makes ``validate`` refuse what ``run`` would.
+    """
+    if not isinstance(members, list):
+        return []
+    out: list[str] = []
+    seen: dict[int, int] = {}
+    for j, group in enumerate(members):
+        if not isinstance(group, list):
+            return []  # the schema reports the type
+        if not group:
+            out.append(f"members[{j}] is empty; every group needs a client")
+        for i in group:
+            if not isinstance(i, int):
+                return []
+            if not 0 <= i < num_clients:
+                out.append(f"members[{j}]: client {i} does not exist (clients are "
+                           f"0..{num_clients - 1})")
+            elif i in seen:
+                out.append(f"members[{j}]: client {i} is already in group {seen[i]}; "
+                           "a client belongs to one group")
+            else:
+                seen[i] = j
+    missing = [i for i in range(num_clients) if i not in seen]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        out.append(f"clients {shown} are in no group; list every client once")
+    return out
+
+
 def groups_clients_rule(assignment: object, count: object, num_clients: object,
-                        has_space: bool) -> list[tuple[YamlPath, str]]:
-    """Every group gets a client, and region groups need regions."""
-    out: list[tuple[YamlPath, str]] = []
+                        has_space: bool, names: object = None, members: object = None,
+                        clients_known: bool = True) -> list[tuple[YamlPath, str]]:
+    """Every group gets a client, region groups need regions, servers have free names.
+
+    ``clients_known`` is False where the number of clients comes from a data file (a LEAF
+    dataset without ``partition.num_clients``): explicit members are then checked at run.
+    """
+    out: list[tuple[YamlPath, str]] = [(("groups", "names"), m)
+                                       for m in group_server_names_rule(names)]
+    if assignment == "explicit" and clients_known and isinstance(num_clients, int):
+        out += [(("groups", "members"), m) for m in group_members_rule(members, num_clients)]
     if (assignment not in ("explicit", "file", "region") and isinstance(count, int)
             and isinstance(num_clients, int) and count > num_clients):
         out.append((("groups", "count"), f"{count} groups for {num_clients} clients leaves a "
@@ -216,6 +292,8 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
         out += [(("data",), m) for m in data_path_rule(d.get("dataset", "digits"), d.get("path"))]
         out += [(("data", "client_test"), m) for m in client_test_rule(
             d.get("dataset", "digits"), d.get("client_test", "auto"))]
+        out += [(("data", "image_shape"), m) for m in image_shape_rule(
+            d.get("dataset", "digits"), d.get("image_shape"))]
     part = _section(data, "partition") or {}
     if "partition" in data:
         scheme, groups = part.get("scheme", "dirichlet"), part.get("groups")
@@ -243,9 +321,11 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
     if config is not None and config.uses_groups:
         members, file = groups.get("members"), groups.get("file")
         count = (len(members) if isinstance(members, list) and members
-                 else groups.get("count", None if file is not None else 4))
+                 else groups.get("count", None if file is not None else DEFAULT_GROUP_COUNT))
+        clients_known = (d or {}).get("dataset") != "leaf" or "num_clients" in part
         out += groups_clients_rule(groups.get("assignment", "contiguous"), count,
-                                   part.get("num_clients", 100), space is not None)
+                                   part.get("num_clients", 100), space is not None,
+                                   groups.get("names"), members, clients_known)
     regions = space.get("regions") if space is not None else None
     devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
                if isinstance(regions, list) else None)

@@ -76,7 +76,8 @@ class DataConfig(Section):
     @model_validator(mode="after")
     def _path_when_needed(self) -> DataConfig:
         _raise(rules.data_path_rule(self.dataset, self.path)
-               + rules.client_test_rule(self.dataset, self.client_test))
+               + rules.client_test_rule(self.dataset, self.client_test)
+               + rules.image_shape_rule(self.dataset, self.image_shape))
         return self
 
 
@@ -262,7 +263,10 @@ class Scenario(Section):
             space.horizon_s if space is not None else None)]
             + ([message for _path, message in rules.groups_clients_rule(
                 self.groups.assignment, self.groups.default_count, self.partition.num_clients,
-                space is not None)] if self.algorithm.uses_groups else []))
+                space is not None, self.groups.names,
+                [list(m) for m in self.groups.members] if self.groups.members else None,
+                self.data.dataset != "leaf" or "num_clients" in self.partition.model_fields_set,
+            )] if self.algorithm.uses_groups else []))
         return self
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:

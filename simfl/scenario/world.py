@@ -141,7 +141,7 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
     """Return the world of ``scenario`` on ``sim``: data, model, devices, servers, channels.
 
     Client groups (and their server nodes) are built when the algorithm uses groups or runs
-    over satellites (then the groups are the space regions).
+    over satellites (see :func:`_add_groups`).
     """
     torch.set_num_threads(scenario.torch_threads)
     sizes = None
@@ -190,9 +190,6 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
                                ModelSpec("default", model_factory, world.train_flops_per_sample),
                                world.task, sim.fresh_rng)
     _add_devices(world, scenario, sim)
-    if scenario.algorithm.uses_groups and scenario.groups.assignment != "region":
-        world.groups = build_groups(scenario, sim, world.clients, world.num_classes,
-                                    world.nodes)
     world.add_node(Node.create(sim.env, "cloud", "cloud", scenario.servers.cloud_flops_per_s))
     net = scenario.network
     for link_name in ("device_cloud", "device_edge", "edge_cloud"):
@@ -203,13 +200,33 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
     if scenario.space is not None:
         world.space = build_space_world(scenario.space, sim, len(world.clients), world.nodes,
                                         progress=progress)
-        if scenario.algorithm.uses_groups or scenario.algorithm.needs_space:
-            positions = {r.name: (r.lat_deg, r.lon_deg) for r in scenario.space.regions}
-            world.groups = build_groups(
-                scenario.model_copy(update={"groups": GroupsConfig(assignment="region")}), sim,
-                world.clients, world.num_classes, world.nodes, world.space.region_clients,
-                positions)
+    _add_groups(world, scenario, sim)
     return world
+
+
+def _add_groups(world: World, scenario: Scenario, sim: Simulation) -> None:
+    """Give the world its client groups, built after every other node so names cannot clash.
+
+    An algorithm over satellites gets the space regions, served by whichever satellite passes
+    (no server nodes). An algorithm with group servers gets the ``groups`` section; with
+    ``assignment: region`` one group per space region, its edge server at the region.
+    """
+    algorithm = scenario.algorithm
+    satellites_serve = algorithm.needs_space
+    by_region = satellites_serve or scenario.groups.assignment == "region"
+    if not (algorithm.uses_groups or satellites_serve):
+        return
+    if not by_region:
+        world.groups = build_groups(scenario, sim, world.clients, world.num_classes,
+                                    world.nodes)
+        return
+    if world.space is None or scenario.space is None:
+        return  # validation requires a space section for region groups
+    positions = {r.name: (r.lat_deg, r.lon_deg) for r in scenario.space.regions}
+    world.groups = build_groups(
+        scenario.model_copy(update={"groups": GroupsConfig(assignment="region")}), sim,
+        world.clients, world.num_classes, world.nodes, world.space.region_clients, positions,
+        satellites_serve=satellites_serve)
 
 
 def _add_devices(world: World, scenario: Scenario, sim: Simulation) -> None:

@@ -49,7 +49,11 @@ def read_distances(path: str | Path) -> tuple[np.ndarray, tuple[str, ...]]:
                         "names) or .pairs (fitHRG's 'i j distance' lines); rename or convert it")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read as UTF-8 text ({exc}); give a .csv matrix or "
+                        "a .pairs file") from None
     D, names = _read_pairs(text, path) if path.suffix.lower() == ".pairs" else _read_csv(text, path)
     return 0.5 * (D + D.T), names
 

@@ -65,6 +65,9 @@ def read_hrg_json(path: str | Path) -> HrgFit:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 JSON text ({exc.reason}); give the tree JSON that "
+                        "'simfl hrg' writes") from None
     if not isinstance(obj, dict):
         raise DataError(f"{path}: expected a JSON object with keys tree, d, loss, method")
     problems = [f"{path}: key {key!r} is missing" for key in ("tree", "d", "loss", "method")
