@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from simfl.engine.batched_executor import BatchedExecutor
@@ -52,11 +51,3 @@ def test_jobs_with_frozen_parameters_run_alone() -> None:
     handles = submit_all(batched, trainable=names)
     handles[0].value()
     assert (batched.jobs_run, batched.batches_run, len(batched.pending)) == (1, 0, 2)
-
-
-def test_require_refuses_what_cannot_be_batched() -> None:
-    batched, _ = both()
-    batched.require = True
-    handle = submit_all(batched, trainable=frozenset({"0.weight"}))[0]
-    with pytest.raises(RuntimeError, match="cannot be trained batched"):
-        handle.value()

@@ -21,14 +21,13 @@ from simfl.engine.jobs import JobExecutor, ModelSpec, PendingTraining, TrainingO
 class BatchedExecutor(JobExecutor):
     """Trains the pending jobs of the wanted job's architecture together.
 
-    ``require=True`` (``training.executor: batched``) makes a job that cannot be batched an
-    error instead of a sequential fallback: an architecture without a stacked form, but also
-    a job with another procedure, procedure options or frozen parameters.
+    Jobs it cannot batch (another procedure, procedure options, frozen parameters, an
+    architecture without a stacked form) run one at a time. ``training.executor: batched``
+    differs from ``auto`` only in that the world refuses a model without a stacked form.
     """
 
-    def __init__(self, *args: Any, require: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.require = require
         self.batches_run = 0
 
     def covers(self, spec: ModelSpec, handle: PendingTraining) -> bool:
@@ -58,9 +57,6 @@ class BatchedExecutor(JobExecutor):
         spec = wanted.model
         reason = self.unbatchable(spec, wanted)
         if reason is not None:
-            if self.require:
-                raise RuntimeError(f"job {wanted.job.stream} cannot be trained batched "
-                                   f"({reason}); use training.executor: auto")
             self.forget(wanted)
             wanted.finish(self.run_one(wanted))
             return

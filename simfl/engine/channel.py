@@ -134,7 +134,7 @@ class Channel:
             if self._shared is not None and flow is not None and not flow.triggered:
                 self._shared.cancel(flow)
             self.sim.trace.record("drop", src, t_start, float(env.now), peer=dst, round=round,
-                                  link=self.name, what="transfer", **info)
+                                  link=self.name, what="transfer", reason="deadline", **info)
             raise
         t_end = float(env.now)
         extra = {"queued_s": queued_s} if queued_s > 0 else {}

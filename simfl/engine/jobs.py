@@ -332,4 +332,4 @@ def make_executor(kind: str, *args: Any, **kwargs: Any) -> JobExecutor:
 
     if kind not in ("auto", "batched"):
         raise ValueError(f"executor {kind!r} is unknown; use auto, sequential or batched")
-    return BatchedExecutor(*args, require=kind == "batched", **kwargs)
+    return BatchedExecutor(*args, **kwargs)

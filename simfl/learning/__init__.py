@@ -1,40 +1,65 @@
 """simfl.learning: datasets, partitioners, models, local training, parameters, FLOPs.
 
 Pure building blocks without SimPy: the algorithms call these at simulated instants.
+
+Names are imported on first use (PEP 562), so importing one pure module of this package
+(e.g. ``simfl.learning.grouping``) does not load torch.
 """
 
-from simfl.learning.batched_evaluation import evaluate_batched, evaluate_batched_each
-from simfl.learning.batched_models import batched_support, stacked_form
-from simfl.learning.batched_training import BatchJob, train_batched
-from simfl.learning.builtin import load_digits, synthetic_fedprox
-from simfl.learning.cifar import load_cifar10_bin, read_cifar_bin
-from simfl.learning.dataset import Dataset, train_test_split
-from simfl.learning.fitrec import FitRecData, fitrec_clients, load_fitrec
-from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
-from simfl.learning.geo_workouts import (
-    COUNTRIES,
-    Country,
-    GeoWorkouts,
-    GeoWorkoutsConfig,
-    generate_geo_workouts,
-)
-from simfl.learning.idx import load_mnist_idx, read_idx, write_idx
-from simfl.learning.leaf import LeafClient, LeafData, load_leaf
-from simfl.learning.models import MODEL_KINDS, SequenceModel, build_model
-from simfl.learning.params import get_flat, num_parameters, payload_bytes, set_flat
-from simfl.learning.partition import (
-    partition_dirichlet,
-    partition_groups,
-    partition_iid,
-    partition_labels_per_client,
-)
-from simfl.learning.sequences import (
-    WORKOUT_FEATURES,
-    FeatureScaling,
-    SequenceClient,
-    split_indices,
-)
-from simfl.learning.training import TrainConfig, TrainResult, evaluate, train_local
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "BatchJob": "simfl.learning.batched_training",
+    "COUNTRIES": "simfl.learning.geo_workouts",
+    "Country": "simfl.learning.geo_workouts",
+    "Dataset": "simfl.learning.dataset",
+    "FeatureScaling": "simfl.learning.sequences",
+    "FitRecData": "simfl.learning.fitrec",
+    "GeoWorkouts": "simfl.learning.geo_workouts",
+    "GeoWorkoutsConfig": "simfl.learning.geo_workouts",
+    "LeafClient": "simfl.learning.leaf",
+    "LeafData": "simfl.learning.leaf",
+    "MODEL_KINDS": "simfl.learning.models",
+    "SequenceClient": "simfl.learning.sequences",
+    "SequenceModel": "simfl.learning.models",
+    "TrainConfig": "simfl.learning.training",
+    "TrainResult": "simfl.learning.training",
+    "WORKOUT_FEATURES": "simfl.learning.sequences",
+    "batched_support": "simfl.learning.batched_models",
+    "build_model": "simfl.learning.models",
+    "evaluate": "simfl.learning.training",
+    "evaluate_batched": "simfl.learning.batched_evaluation",
+    "evaluate_batched_each": "simfl.learning.batched_evaluation",
+    "fitrec_clients": "simfl.learning.fitrec",
+    "generate_geo_workouts": "simfl.learning.geo_workouts",
+    "get_flat": "simfl.learning.params",
+    "inference_flops_per_sample": "simfl.learning.flops",
+    "load_cifar10_bin": "simfl.learning.cifar",
+    "load_digits": "simfl.learning.builtin",
+    "load_fitrec": "simfl.learning.fitrec",
+    "load_leaf": "simfl.learning.leaf",
+    "load_mnist_idx": "simfl.learning.idx",
+    "num_parameters": "simfl.learning.params",
+    "partition_dirichlet": "simfl.learning.partition",
+    "partition_groups": "simfl.learning.partition",
+    "partition_iid": "simfl.learning.partition",
+    "partition_labels_per_client": "simfl.learning.partition",
+    "payload_bytes": "simfl.learning.params",
+    "read_cifar_bin": "simfl.learning.cifar",
+    "read_idx": "simfl.learning.idx",
+    "set_flat": "simfl.learning.params",
+    "split_indices": "simfl.learning.sequences",
+    "stacked_form": "simfl.learning.batched_models",
+    "synthetic_fedprox": "simfl.learning.builtin",
+    "train_batched": "simfl.learning.batched_training",
+    "train_local": "simfl.learning.training",
+    "train_test_split": "simfl.learning.dataset",
+    "training_flops_per_sample": "simfl.learning.flops",
+    "write_idx": "simfl.learning.idx",
+}
 
 __all__ = [
     "COUNTRIES",
@@ -85,3 +110,17 @@ __all__ = [
     "training_flops_per_sample",
     "write_idx",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name of this package on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simfl.learning' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

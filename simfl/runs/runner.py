@@ -74,14 +74,13 @@ def simulate(scenario: Scenario, *, progress: bool = False,
     algo.on_evaluate = on_evaluate
     main = sim.process(algo.run())
     max_time = scenario.stop.max_time_s
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), bar:
         torch.manual_seed(scenario.seed)
         if max_time is None:
             sim.env.run(until=main)
         else:
             sim.env.run(until=sim.env.any_of([main, sim.env.timeout(max_time)]))
     stop_reason = outcome.stop_reason(scenario, main.triggered, algo.stopped_early)
-    bar.close()
     if main.triggered and not main.ok:  # pragma: no cover - surfaces algorithm bugs
         raise RuntimeError(f"the algorithm process failed: {main.value!r}")
     trace = sim.trace.to_frame()
