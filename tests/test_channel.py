@@ -318,7 +318,8 @@ def test_interrupted_transfer_records_drop_not_transfer(sharing: Sharing) -> Non
     (event,) = sim.trace.events()
     assert (event.kind, event.node, event.peer) == ("drop", "sat-0", "gs-0")
     assert (event.t_start_s, event.t_end_s, event.bytes, event.round) == (0.0, 3.0, 0, 2)
-    assert json.loads(event.info) == {"link": "downlink", "what": "transfer", "model": "m"}
+    assert json.loads(event.info) == {"link": "downlink", "what": "transfer",
+                                       "reason": "deadline", "model": "m"}
 
 
 def test_interrupt_during_latency_records_drop() -> None:
