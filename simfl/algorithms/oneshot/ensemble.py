@@ -11,13 +11,16 @@ all M to every client, and inference runs M forwards.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
 
 from simfl.algorithms.base import Algorithm
 from simfl.algorithms.oneshot.exchange import OneShotSection, broadcast, upload_local_models
 from simfl.scenario.registry import register_algorithm
+
+if TYPE_CHECKING:
+    from simfl.learning.ensemble import EnsembleModel
 
 
 class EnsembleConfig(OneShotSection):
@@ -32,6 +35,8 @@ class Ensemble(Algorithm):
 
     config_model = EnsembleConfig
     config: EnsembleConfig
+    final_model: EnsembleModel
+    """The ensemble of the received models, once built."""
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The cloud's process: collect the M models, broadcast them all, evaluate."""
@@ -49,6 +54,7 @@ class Ensemble(Algorithm):
         sim.trace.record("aggregate", "cloud", sim.now_s, sim.now_s, round=1,
                          models=len(models), what="ensemble")
         self.rounds_completed = 1
+        self.final_model = EnsembleModel(models)
         yield from broadcast(self, len(models) * world.payload_bytes, 1, what="ensemble")
-        self.evaluate_global(EnsembleModel(models), 1,
+        self.evaluate_global(self.final_model, 1,
                              flops_per_sample=len(models) * world.eval_flops_per_sample)

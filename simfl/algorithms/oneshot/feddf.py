@@ -18,7 +18,7 @@ sample plus the student's training FLOPs per distilled sample.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import simpy
 from pydantic import Field
@@ -29,6 +29,9 @@ from simfl.algorithms.oneshot.exchange import OneShotSection, broadcast, upload_
 from simfl.engine.actions import compute
 from simfl.errors import SimflError
 from simfl.scenario.registry import register_algorithm
+
+if TYPE_CHECKING:
+    import torch
 
 
 class FedDFConfig(OneShotSection):
@@ -58,6 +61,8 @@ class FedDF(Algorithm):
 
     config_model = FedDFConfig
     config: FedDFConfig
+    final_model: torch.Tensor
+    """The distilled student's flat state, once built."""
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The cloud's process: collect the M models, distill, broadcast, evaluate."""
@@ -95,5 +100,6 @@ class FedDF(Algorithm):
                          what="distill", public_samples=len(public_x),
                          distill_loss=result.mean_loss)
         self.rounds_completed = 1
+        self.final_model = get_flat(student)
         yield from broadcast(self, world.payload_bytes, 1, what="model")
-        self.evaluate_global(get_flat(student), 1)
+        self.evaluate_global(self.final_model, 1)

@@ -85,7 +85,14 @@ ModuleT = TypeVar("ModuleT", bound="nn.Module")
 
 
 class FuseFLConfig(OneShotSection):
-    """FuseFL (Tang et al., 2024): K stages of block training and fusion, then CCVR."""
+    """FuseFL (Tang et al., 2024): K stages of block training and fusion, then CCVR.
+
+    ``blocks`` is K (default 2, fewer if the model has fewer units), cut at the model's named
+    ``split_after`` points unless given; ``hidden`` gives each client's widths (default: the
+    model's divided by sqrt(M)); ``local_epochs`` are spread over the K stages;
+    ``calibrate`` runs CCVR with ``virtual_per_class`` virtual features per class;
+    ``ccvr_formula: official`` and ``freeze_bn_stats: false`` reproduce the official code.
+    """
 
     name: Literal["fusefl"] = "fusefl"
     blocks: int | None = Field(None, ge=1)
@@ -134,6 +141,8 @@ class FuseFL(Algorithm):
 
     config_model = FuseFLConfig
     config: FuseFLConfig
+    final_model: FusedModel
+    """The final fused model (F^1..F^K, the averaged and calibrated classifier), once built."""
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The cloud's process: K stages, the classifier average, calibration, evaluation."""
@@ -165,7 +174,8 @@ class FuseFL(Algorithm):
                 self._evaluate_partial(stages, k)
                 stages = [next_stage(s, fused[-1], seed=int(seeds.integers(2**31 - 1)))
                           for s in stages]
-        final = fused_model(fused, classifiers, freeze_bn_stats=cfg.freeze_bn_stats)
+        final = self.final_model = fused_model(fused, classifiers,
+                                               freeze_bn_stats=cfg.freeze_bn_stats)
         sim.trace.record("aggregate", "cloud", sim.now_s, sim.now_s, round=k_total,
                          models=len(stages), what="fused model",
                          fused_parameters=_num_parameters(final))

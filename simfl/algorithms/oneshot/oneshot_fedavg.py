@@ -12,7 +12,7 @@ local sample counts as FedAvg does.
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
 
@@ -21,6 +21,9 @@ from simfl.algorithms.base import Algorithm
 from simfl.algorithms.oneshot.exchange import OneShotSection, broadcast, upload_local_models
 from simfl.engine.actions import compute
 from simfl.scenario.registry import register_algorithm
+
+if TYPE_CHECKING:
+    import torch
 
 
 class OneShotFedAvgConfig(OneShotSection):
@@ -42,6 +45,8 @@ class OneShotFedAvg(Algorithm):
 
     config_model = OneShotFedAvgConfig
     config: OneShotFedAvgConfig
+    final_model: torch.Tensor
+    """The averaged flat state, once built."""
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The cloud's process: collect the M trained models, average, broadcast, evaluate."""
@@ -56,5 +61,6 @@ class OneShotFedAvg(Algorithm):
                              average_weights([j.num_samples for j in jobs], cfg.weighting))
         sim.trace.record("aggregate", "cloud", t0, sim.now_s, round=1, models=len(jobs))
         self.rounds_completed = 1
+        self.final_model = w
         yield from broadcast(self, world.payload_bytes, 1, what="model")
         self.evaluate_global(w, 1)
