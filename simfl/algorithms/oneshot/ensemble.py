@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import simpy
 
 from simfl.algorithms.base import Algorithm
-from simfl.algorithms.oneshot.exchange import OneShotSection, broadcast, upload_local_models
+from simfl.algorithms.oneshot.exchange import (
+    OneShotSection,
+    broadcast,
+    received_models,
+    upload_local_models,
+)
 from simfl.scenario.registry import register_algorithm
 
 if TYPE_CHECKING:
@@ -41,16 +46,11 @@ class Ensemble(Algorithm):
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The cloud's process: collect the M models, broadcast them all, evaluate."""
         from simfl.learning.ensemble import EnsembleModel
-        from simfl.learning.params import set_flat
 
         world, sim, cfg = self.world, self.sim, self.config
         jobs = yield from upload_local_models(self, world.initial_parameters(),
                                               cfg.local_epochs)
-        models = []
-        for job in jobs:
-            model = world.model_factory()
-            set_flat(model, world.as_sent(job.value()))
-            models.append(model)
+        models = received_models(world, (j.value() for j in jobs))
         sim.trace.record("aggregate", "cloud", sim.now_s, sim.now_s, round=1,
                          models=len(models), what="ensemble")
         self.rounds_completed = 1

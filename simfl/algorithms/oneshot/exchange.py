@@ -29,8 +29,10 @@ from simfl.scenario.algorithm_section import AlgorithmSection
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
     from simfl.algorithms.base import Algorithm
+    from simfl.scenario.world import World
 
 
 class OneShotSection(AlgorithmSection):
@@ -94,6 +96,18 @@ def upload_local_models(
                                                           round, what="model")
                                          for job in jobs))
     return [p for p in got if p is not None]
+
+
+def received_models(world: World, vectors: Iterable[torch.Tensor]) -> list[nn.Module]:
+    """Return one model of the world's architecture per flat state, as received."""
+    from simfl.learning.params import set_flat
+
+    models = []
+    for vec in vectors:
+        model = world.model_factory()
+        set_flat(model, world.as_sent(vec))
+        models.append(model)
+    return models
 
 
 def broadcast(

@@ -25,7 +25,12 @@ from pydantic import Field
 
 from simfl.algorithms.aggregate import weighted_average
 from simfl.algorithms.base import Algorithm
-from simfl.algorithms.oneshot.exchange import OneShotSection, broadcast, upload_local_models
+from simfl.algorithms.oneshot.exchange import (
+    OneShotSection,
+    broadcast,
+    received_models,
+    upload_local_models,
+)
 from simfl.engine.actions import compute
 from simfl.errors import SimflError
 from simfl.scenario.registry import register_algorithm
@@ -79,11 +84,7 @@ class FedDF(Algorithm):
         jobs = yield from upload_local_models(self, world.initial_parameters(),
                                               cfg.local_epochs)
         vectors = [world.as_sent(j.value()) for j in jobs]
-        teachers = []
-        for vec in vectors:
-            teacher = world.model_factory()
-            set_flat(teacher, vec)
-            teachers.append(teacher)
+        teachers = received_models(world, vectors)
         student = world.model_factory()
         set_flat(student, weighted_average(vectors, [j.num_samples for j in jobs]))
         distill_cfg = TrainConfig(optimizer="adam", lr=cfg.distill_lr,
