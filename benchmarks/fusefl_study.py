@@ -51,6 +51,14 @@ PARTS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], tuple[float, ...],
                           {"blocks": 2, "adaptor": "conv1x1", "freeze_bn_stats": False},
                           {"blocks": 2, "adaptor": "conv1x1", "local_epochs": 2}],
                  (0.3,), (5,), False),
+    # the MLP worlds again at the official learning rate (0.01 instead of 0.05)
+    "mlp_lr": ({**MLP, "training.lr": 0.01}, _fusefl((2, 3), ("linear", "avg")),
+               (0.1, 0.3, 0.5), (5, 10), True),
+    "synthetic_lr": ({"data.dataset": "synthetic", **MLP, "training.lr": 0.01},
+                     _fusefl((2, 3), ("linear", "avg")), (0.0,), (5, 10), True),
+    # the most skewed CNN world again at the official learning rate (0.01 instead of 0.05)
+    "lr": ({**CNN, "training.lr": 0.01}, _fusefl((2,), ("conv1x1", "avg")), (0.1,), (10,),
+           True),
     "probe": (CNN, [{"blocks": 2, "adaptor": "conv1x1", "ccvr_formula": "official"},
                     {"blocks": 2, "adaptor": "conv1x1", "local_epochs": 2}],
               (0.1, 0.3, 0.5), (5,), False),
@@ -147,10 +155,21 @@ def model_sizes(part: str, m: int, k: int, adaptor: str) -> dict[str, float]:
 
 
 def load(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return every part's results and metrics found in ``out``."""
-    tables = [pd.read_csv(p) for p in sorted(out.glob("*.csv"))]
-    metrics = [pd.read_parquet(p) for p in sorted(out.glob("*.metrics.parquet"))]
-    return pd.concat(tables, ignore_index=True), pd.concat(metrics, ignore_index=True)
+    """Return every part's results (with ``run`` labels and ``diverged``: the final global
+    loss is not finite) and metrics found in ``out``."""
+    table = pd.concat([pd.read_csv(p) for p in sorted(out.glob("*.csv"))], ignore_index=True)
+    metrics = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("*.metrics.parquet"))],
+                        ignore_index=True)
+    for col in ("adaptor", "variant"):
+        table[col] = table[col].fillna("")
+    table["run"] = [f"{r.part}|{r.alpha}|{r.M}|{r.seed}|{r.method}|"
+                    f"{'' if pd.isna(r.K) else int(r.K)}|{r.adaptor}|{r.variant}"
+                    for r in table.itertuples()]
+    loss = metrics[(metrics["node"] == "global") & (metrics["metric"] == "loss")]
+    last = loss.sort_values("t_s", kind="stable").groupby("run")["value"].last()
+    table["diverged"] = ~table["run"].map(last).apply(lambda v: bool(pd.notna(v)
+                                                                      and abs(v) < 1e30))
+    return table, metrics
 
 
 def _mean_std(values: pd.Series) -> str:
@@ -163,28 +182,37 @@ def report(out: Path, figures: Path) -> None:
     from simfl.analysis.study_figures import plot_metric_vs_cost
 
     table, metrics = load(out)
-    table["variant"] = table["variant"].fillna("")
     main = table[table["variant"] == ""]
     fuse = main[main["method"] == "fusefl"]
-    print("## accuracy per world (mean ± std over seeds; FuseFL: mean over K and adaptors)")
-    print("| part | alpha | M | seeds | FuseFL | FuseFL uncal. | one-shot FedAvg | FedDF | "
-          "Ensemble | FedAvg (50 rounds) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    ok = fuse[~fuse["diverged"]]
+    print("## accuracy per world (mean ± std over seeds; FuseFL: its best K and adaptor, "
+          "diverged runs left out and counted)")
+    print("| part | alpha | M | seeds | FuseFL (K, adaptor) | diverged | FuseFL uncal. | "
+          "one-shot FedAvg | FedDF | Ensemble | FedAvg (50 rounds) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (part, alpha, m), g in main.groupby(["part", "alpha", "M"], sort=False):
         by = {name: g[g["method"] == name] for name in ("fusefl", *BASELINES)}
-        cells = [_mean_std(by["fusefl"].groupby("seed")["accuracy"].mean()),
-                 _mean_std(by["fusefl"].groupby("seed")["uncalibrated"].mean())]
+        good = ok[(ok["part"] == part) & (ok["alpha"] == alpha) & (ok["M"] == m)]
+        means = good.groupby(["K", "adaptor"])["accuracy"].mean()
+        k, adaptor = means.idxmax() if len(means) else (0, "")
+        best = good[(good["K"] == k) & (good["adaptor"] == adaptor)]
+        cells = [f"{_mean_std(best['accuracy'])} ({int(k)}, {adaptor})",
+                 f"{int(by['fusefl']['diverged'].sum())}/{len(by['fusefl'])}",
+                 _mean_std(best["uncalibrated"])]
         cells += [_mean_std(by[name]["accuracy"]) for name in BASELINES]
         print(f"| {part} | {alpha:g} | {m} | {g['seed'].nunique()} | " + " | ".join(cells)
               + " |")
-    print("\n## FuseFL across K and adaptors (mean accuracy over worlds and seeds)")
-    print("| part | K | adaptor | accuracy | uncalibrated | fused params / one model | "
-          "client upload (blocks) B | statistics upload B (M=5) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n## FuseFL across K and adaptors (mean over worlds and seeds, diverged runs left "
+          "out)")
+    print("| part | K | adaptor | accuracy | uncalibrated | diverged | fused params / one "
+          "model (M=5) | client upload (blocks) B | statistics upload B (M=5) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for (part, k, adaptor), g in fuse.groupby(["part", "K", "adaptor"], sort=False):
-        sizes = model_sizes(part, 5, int(k), adaptor)
-        print(f"| {part} | {int(k)} | {adaptor} | {g['accuracy'].mean():.3f} | "
-              f"{g['uncalibrated'].mean():.3f} | {sizes['fused_vs_one']:.2f} | "
+        sizes = model_sizes(part.removesuffix("_lr"), 5, int(k), adaptor)
+        good = g[~g["diverged"]]
+        print(f"| {part} | {int(k)} | {adaptor} | {good['accuracy'].mean():.3f} | "
+              f"{good['uncalibrated'].mean():.3f} | {int(g['diverged'].sum())}/{len(g)} | "
+              f"{sizes['fused_vs_one']:.2f} | "
               f"{sizes['upload_bytes']:,} | {sizes['stats_bytes']:,} |")
     print("\n## bytes and simulated time (mean over worlds and seeds)")
     print("| part | method | bytes moved | uploads | simulated time s | wall time s |")
@@ -194,6 +222,7 @@ def report(out: Path, figures: Path) -> None:
               f"{g['bytes_up'].mean():,.0f} | {g['simulated_time_s'].mean():,.0f} | "
               f"{g['wall_time_s'].mean():.1f} |")
     print("\n## variants")
+    fuse = fuse[~fuse["diverged"]]
     for (part, variant), g in table[table["variant"] != ""].groupby(["part", "variant"]):
         ref = fuse[(fuse["part"] == ("resnet" if part == "official" else "cnn"))
                    & (fuse["K"] == 2) & (fuse["adaptor"] == "conv1x1")
