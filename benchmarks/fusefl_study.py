@@ -166,7 +166,8 @@ def load(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                     f"{'' if pd.isna(r.K) else int(r.K)}|{r.adaptor}|{r.variant}"
                     for r in table.itertuples()]
     loss = metrics[(metrics["node"] == "global") & (metrics["metric"] == "loss")]
-    last = loss.sort_values("t_s", kind="stable").groupby("run")["value"].last()
+    last = loss.sort_values("t_s", kind="stable").groupby("run")["value"].agg(
+        lambda v: v.iloc[-1])  # GroupBy.last would skip a NaN
     table["diverged"] = ~table["run"].map(last).apply(lambda v: bool(pd.notna(v)
                                                                       and abs(v) < 1e30))
     return table, metrics
@@ -179,6 +180,7 @@ def _mean_std(values: pd.Series) -> str:
 
 def report(out: Path, figures: Path) -> None:
     """Print the study's tables (markdown) and draw its figures into ``figures``."""
+    from simfl.analysis.frames import metric_with_bytes
     from simfl.analysis.study_figures import plot_metric_vs_cost
 
     table, metrics = load(out)
@@ -221,6 +223,29 @@ def report(out: Path, figures: Path) -> None:
         print(f"| {part} | {method} | {g['bytes_moved'].mean():,.0f} | "
               f"{g['bytes_up'].mean():,.0f} | {g['simulated_time_s'].mean():,.0f} | "
               f"{g['wall_time_s'].mean():.1f} |")
+    print("\n## FedAvg to match FuseFL (per world and seed: FuseFL's best K and adaptor; FedAvg's "
+          "first evaluation at or above its accuracy)")
+    print("| part | worlds x seeds | FedAvg matched | FedAvg bytes / FuseFL bytes | "
+          "FedAvg time / FuseFL time |")
+    print("|---|---|---|---|---|")
+    ok = ok.assign(world=ok["run"].str.rsplit("|", n=4).str[0])
+    for part, g in ok.groupby("part", sort=False):
+        ratios = []
+        worlds = g.groupby("world")
+        for world, runs in worlds:
+            means = runs.groupby(["K", "adaptor"])["accuracy"].mean()
+            best = runs.set_index(["K", "adaptor"]).loc[means.idxmax()]
+            curve = metric_with_bytes(metrics[metrics["run"] == f"{world}|fedavg|||"])
+            hit = curve[curve["value"] >= float(best["accuracy"])]
+            if len(hit):
+                ratios.append((hit["bytes_moved"].iloc[0] / best["bytes_moved"],
+                               hit["t_s"].iloc[0] / best["simulated_time_s"]))
+        if ratios:
+            b, t = zip(*ratios, strict=True)
+            print(f"| {part} | {len(worlds)} | {len(ratios)} | {min(b):.0f}-{max(b):.0f}x | "
+                  f"{min(t):.1f}-{max(t):.1f}x |")
+        else:
+            print(f"| {part} | {len(worlds)} | 0 | - | - |")
     print("\n## variants")
     fuse = fuse[~fuse["diverged"]]
     for (part, variant), g in table[table["variant"] != ""].groupby(["part", "variant"]):

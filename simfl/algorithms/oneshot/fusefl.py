@@ -50,6 +50,8 @@ Where simfl departs from the official code (github.com/wizard1203/FuseFL) and wh
   picks ``conv1x1`` for image features and ``linear`` for flat ones.
 - The default K is 2, or fewer when the model has fewer units (an MLP with one hidden layer
   runs with K = 1: one exchange of whole branches, fused).
+
+What reproduces of the paper's claims, with numbers: ``docs/fusefl_study.md``.
 """
 
 from __future__ import annotations
