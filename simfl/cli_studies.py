@@ -136,7 +136,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the same world with several algorithms; figures of accuracy and bytes."""
     from simfl.analysis.figures import plot_methods_vs_time
-    from simfl.analysis.study_figures import plot_bytes_by_link
+    from simfl.analysis.frames import BYTES_NODE
+    from simfl.analysis.study_figures import plot_bytes_by_link, plot_metric_vs_cost
     from simfl.studies.store import RunStore
     from simfl.studies.sweep import grid, run_sweep, write_sweep
 
@@ -156,6 +157,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png",
                          title=f"{scenario.name}: {metric} of the methods vs simulated time")
     plot_bytes_by_link(results, label="algorithm", path=out / "figures" / "bytes_by_link.png")
+    if ((metrics["node"] == BYTES_NODE) & (metrics["metric"] == "bytes_moved")).any():
+        plot_metric_vs_cost(frames, metric, path=out / "figures" / f"{metric}_vs_bytes.png",
+                            title=f"{scenario.name}: {metric} vs bytes moved and simulated time")
     _latency_figure(results, "algorithm", out)
     write_sweep(out, results, metrics, {"scenario": scenario.name, "algorithms": names},
                 study="compare")

@@ -20,7 +20,8 @@ def _records(n: int) -> tuple[bytes, np.ndarray, np.ndarray]:
     return data, labels, pixels
 
 
-def _write_cifar(folder: Path, per_batch: int = 3) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def write_cifar_batches(folder: Path, per_batch: int = 3
+                        ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
@@ -40,7 +41,7 @@ def test_record_layout_is_label_then_rgb_planes(tmp_path: Path) -> None:
 
 
 def test_round_trip_of_all_batches(tmp_path: Path) -> None:
-    written = _write_cifar(tmp_path)
+    written = write_cifar_batches(tmp_path)
     train, test = load_cifar10_bin(tmp_path)
     assert train.x.shape == (15, 3, 32, 32) and test.x.shape == (3, 3, 32, 32)
     assert train.x.dtype == np.float32 and train.y.dtype == np.int64
@@ -52,13 +53,13 @@ def test_round_trip_of_all_batches(tmp_path: Path) -> None:
 
 
 def test_extracted_subdirectory_is_found(tmp_path: Path) -> None:
-    _write_cifar(tmp_path / "cifar-10-batches-bin")
+    write_cifar_batches(tmp_path / "cifar-10-batches-bin")
     train, _ = load_cifar10_bin(tmp_path)
     assert len(train) == 15
 
 
 def test_missing_batches_are_listed(tmp_path: Path) -> None:
-    _write_cifar(tmp_path)
+    write_cifar_batches(tmp_path)
     (tmp_path / "data_batch_4.bin").unlink()
     (tmp_path / "test_batch.bin").unlink()
     with pytest.raises(DataError, match=r"missing data_batch_4\.bin, test_batch\.bin"):
@@ -71,7 +72,7 @@ def test_missing_directory(tmp_path: Path) -> None:
 
 
 def test_size_not_a_multiple_of_the_record_is_reported(tmp_path: Path) -> None:
-    _write_cifar(tmp_path)
+    write_cifar_batches(tmp_path)
     path = tmp_path / "data_batch_3.bin"
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(DataError, match=f"{3 * RECORD_BYTES - 1} bytes is not a positive multiple"):
@@ -85,7 +86,7 @@ def test_empty_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_label_above_nine_is_reported(tmp_path: Path) -> None:
-    _write_cifar(tmp_path)
+    write_cifar_batches(tmp_path)
     path = tmp_path / "test_batch.bin"
     data = bytearray(path.read_bytes())
     data[RECORD_BYTES] = 57  # label byte of record 1

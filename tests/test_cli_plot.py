@@ -27,7 +27,7 @@ def test_plot_redraws_figures_with_options(run_dir: Path, tmp_path: Path,
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--metric", "rmse"], "'rmse' is not in this run; it has accuracy, loss"),
+    (["--metric", "rmse"], "'rmse' is not in this run; it has accuracy, bytes_moved, loss"),
     (["--t-range", "5"], "write START_S,END_S"),
     (["--t-range", "5,1"], "END_S must be after START_S"),
     (["--t-range", "0,nan"], "END_S must be after START_S, both finite"),

@@ -1,4 +1,5 @@
-"""Tests of simfl.learning.ensemble: logit ensemble, one-shot averaging, FedDF distillation."""
+"""Tests of simfl.learning.ensemble (logit ensemble, one-shot averaging, FedDF distillation)
+and of the timed ``ensemble`` algorithm (simfl.algorithms.oneshot.ensemble)."""
 
 from __future__ import annotations
 
@@ -97,3 +98,28 @@ def test_distillation_refuses_a_zero_temperature() -> None:
     with pytest.raises(SimflError, match=r"temperature=0\.0 must be > 0"):
         distill(_mlps(1)[0], _mlps(2), torch.randn(4, 16), TrainConfig(),
                 np.random.default_rng(0), temperature=0.0)
+
+
+ENSEMBLE_WORLD = """
+name: small_ensemble
+seed: 6
+partition: {num_clients: 3, scheme: dirichlet, alpha: 0.5}
+model: {kind: mlp, hidden: [16]}
+training: {lr: 0.1, batch_size: 16}
+algorithm: {name: ensemble, local_epochs: 1}
+output: {figures: false}
+"""
+
+
+def test_ensemble_algorithm_sends_every_model_to_every_client() -> None:
+    from simfl.runs.runner import simulate
+    from simfl.scenario.load import scenario_from_text
+
+    result = simulate(scenario_from_text(ENSEMBLE_WORLD))
+    payload, m = result.summary["payload_bytes"], 3
+    transfers = result.trace[result.trace["kind"] == "transfer"]
+    assert sorted(transfers["bytes"]) == [payload] * m + [m * payload] * m
+    assert len(result.algorithm.final_model.members) == m
+    evals = result.trace[(result.trace["kind"] == "evaluate")]
+    world = result.algorithm.world
+    assert evals["flops"].iloc[0] == m * world.eval_flops_per_sample * len(world.test_y)

@@ -76,7 +76,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path: Path) -> None:
         "'5 min' or '2 h' (a bare number is seconds), got true (a boolean)",
     ]
     assert problems[7].startswith(f"{path}:15: algorithm.name: 'fedsgd' is unknown; choose one "
-                                  "of 'fedavg', 'fedmeld', 'hierarchical'")
+                                  "of 'ensemble', 'fedavg', 'feddf', 'fedmeld'")
     assert len(problems) == 8
 
 

@@ -147,7 +147,7 @@ def test_algorithm_is_chosen_by_name() -> None:
 
 def test_unknown_algorithm_lists_the_names() -> None:
     with pytest.raises(ValidationError, match=r"'fedsgd'.*does not match any of the expected "
-                                              r"tags: 'fedavg', 'fedmeld', 'hierarchical'"):
+                                              r"tags: .*'fedavg', .*'fedmeld', .*'hierarchical'"):
         scenario(algorithm={"name": "fedsgd"})
 
 
@@ -184,3 +184,23 @@ def test_region_groups_take_names_and_positions_from_the_regions() -> None:
     with pytest.raises(ValidationError, match=r"names and positions of region groups are "
                                               r"those of space.regions"):
         scenario(groups={"assignment": "region", "names": ["a", "b"]})
+
+
+@pytest.mark.parametrize("kind,width", [("resnet8", 16), ("resnet18", 64)])
+def test_resnets_default_to_their_base_width(kind: str, width: int) -> None:
+    from simfl.learning.resnet import DEFAULT_WIDTH
+
+    assert scenario(model={"kind": kind}).model.hidden == [width] == [DEFAULT_WIDTH[kind]]
+    assert scenario(model={"kind": kind, "hidden": [20]}).model.hidden == [20]
+
+
+def test_a_resnet_takes_one_base_width() -> None:
+    with pytest.raises(ValidationError, match=r"resnet8 takes one base width in hidden, got "
+                                              r"\[16, 32\]"):
+        scenario(model={"kind": "resnet8", "hidden": [16, 32]})
+
+
+def test_public_fraction_is_below_one() -> None:
+    assert scenario().data.public_fraction is None
+    with pytest.raises(ValidationError, match=r"data.public_fraction\n  Input should be less"):
+        scenario(data={"public_fraction": 1.0})

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simfl.analysis.study_figures import plot_bytes_by_link, plot_surface
+from simfl.analysis.study_figures import plot_bytes_by_link, plot_metric_vs_cost, plot_surface
 from simfl.errors import SimflError
 
 
@@ -36,3 +36,30 @@ def test_bytes_by_link_draws_only_links_a_run_used() -> None:
     assert ax.get_yscale() == "log"
     with pytest.raises(SimflError, match="no bytes_<link> columns"):
         plot_bytes_by_link(results[["algorithm", "bytes_moved"]], label="algorithm")
+
+
+def _run_metrics(points: list[tuple[float, float, float]]) -> pd.DataFrame:
+    rows = []
+    for k, (t_s, moved, acc) in enumerate(points):
+        rows += [(t_s, k, "global", "accuracy", acc), (t_s, k, "network", "bytes_moved", moved)]
+    return pd.DataFrame(rows, columns=["t_s", "round", "node", "metric", "value"])
+
+
+def test_metric_vs_cost_draws_curves_and_points_on_two_axes(tmp_path: Path) -> None:
+    frames = {"fedavg": _run_metrics([(0, 0, 0.1), (10, 100, 0.5), (20, 200, 0.6),
+                                      (30, 300, 0.7), (40, 400, 0.8), (50, 500, 0.85)]),
+              "oneshot": _run_metrics([(60, 250, 0.6)]),
+              "silent": pd.DataFrame({"t_s": [1.0], "round": [1], "node": ["global"],
+                                      "metric": ["accuracy"], "value": [0.3]})}
+    fig = plot_metric_vs_cost(frames, path=tmp_path / "c.png")
+    by_bytes, by_time = fig.axes[0], fig.axes[1]
+    assert by_bytes.get_xscale() == "log"
+    assert len(by_bytes.lines) == 2 == len(by_time.lines)  # the silent run is left out
+    curve = by_bytes.lines[0]
+    assert list(curve.get_xdata()) == [100, 200, 300, 400, 500]  # 0 bytes is off a log axis
+    assert curve.get_linestyle() == "-" and by_bytes.lines[1].get_linestyle() == ":"
+    assert list(by_time.lines[0].get_xdata()) == [0, 10, 20, 30, 40, 50]
+    assert sorted(t.get_text() for t in by_bytes.texts) == ["fedavg", "oneshot"]
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(SimflError, match="no run recorded bytes_moved"):
+        plot_metric_vs_cost({"silent": frames["silent"]})

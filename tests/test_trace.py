@@ -107,3 +107,11 @@ def test_info_accepts_numpy_scalars() -> None:
     trace = Trace()
     trace.record("evaluate", "cloud", 0.0, 0.0, accuracy=np.float32(0.5), n=np.int64(7))
     assert json.loads(trace.events()[0].info) == {"accuracy": 0.5, "n": 7.0}
+
+
+def test_bytes_transferred_counts_transfer_events_only() -> None:
+    trace = Trace()
+    trace.record("transfer", "a", 0.0, 1.0, peer="b", nbytes=100)
+    trace.record("drop", "a", 1.0, 1.0, nbytes=7)
+    trace.record("transfer", "b", 1.0, 2.0, peer="a", nbytes=50)
+    assert trace.bytes_transferred == 150

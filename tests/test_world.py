@@ -119,3 +119,26 @@ def test_simfl_run_trains_on_a_leaf_folder(tmp_path: Path) -> None:
     assert main(["run", str(scenario), "--out", str(tmp_path / "run"), "-q"]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert (summary["num_clients"], summary["rounds_completed"]) == (3, 2)
+
+
+def test_public_data_is_held_out_of_every_synthetic_shard() -> None:
+    plain = world_of("data: {dataset: synthetic}\n")
+    public = world_of("data: {dataset: synthetic, public_fraction: 0.2}\n")
+    assert plain.public_x is None and public.public_x is not None
+    assert (sum(c.num_samples for c in public.clients) + len(public.public_x)
+            == sum(c.num_samples for c in plain.clients))
+    assert public.public_x.shape[1:] == plain.clients[0].x.shape[1:]
+    assert torch.equal(public.test_y, plain.test_y)
+
+
+def test_resnets_read_digits_as_images() -> None:
+    scenario = scenario_from_text(BASE.replace("{hidden: [8]}", "{kind: resnet8, hidden: [4]}"))
+    world = build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+    assert world.input_shape == (1, 8, 8)
+    assert world.state_size > world.num_parameters  # BatchNorm statistics travel too
+
+
+def test_evaluate_model_takes_any_architecture() -> None:
+    world = world_of()
+    model = world.model_factory()
+    assert world.evaluate_model(model) == world.evaluate(world.initial_parameters())

@@ -25,6 +25,7 @@ from simfl.scenario.algorithm_section import AlgorithmSection
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
     from simfl.scenario.world import World
 
@@ -75,18 +76,33 @@ class Algorithm:
         raise NotImplementedError
 
     def evaluate_global(
-        self, parameters: torch.Tensor, round: int, node: str = "global", *,
-        watched: bool = True,
+        self, parameters: torch.Tensor | nn.Module, round: int, node: str = "global", *,
+        watched: bool = True, flops_per_sample: float | None = None,
     ) -> bool:
-        """Record test metrics of ``parameters``; return True if the target accuracy is reached.
+        """Record test metrics of a model; return True if the target accuracy is reached.
 
+        ``parameters`` is a flat state of the world's model, or a model of any other
+        architecture (a fused or ensemble model), whose forward FLOPs per sample are then
+        ``flops_per_sample``. Evaluations of node ``global`` also record the bytes moved so
+        far (node ``network``, metric ``bytes_moved``), so accuracy can be set against bytes.
         ``watched=False`` records an auxiliary model (no progress report, no stop check).
         """
+        import torch
+
         t = self.sim.now_s
-        values = self.world.evaluate(parameters)
+        world = self.world
+        if isinstance(parameters, torch.Tensor):
+            values = world.evaluate(parameters)
+            per_sample = world.eval_flops_per_sample
+        else:
+            values = world.evaluate_model(parameters)
+            per_sample = flops_per_sample if flops_per_sample is not None else 0.0
         self.sim.metrics.record(t, round, node, values)
+        if node == "global":
+            self.sim.metrics.record(t, round, "network",
+                                    {"bytes_moved": float(self.sim.trace.bytes_transferred)})
         self.sim.trace.record("evaluate", node, t, t, round=round,
-                              flops=self.world.eval_flops_per_sample * len(self.world.test_y))
+                              flops=per_sample * len(world.test_y))
         return self.observe(round, values) if watched else False
 
     def evaluate_personalized(

@@ -132,3 +132,26 @@ def final_metrics(metrics: pd.DataFrame) -> dict[str, float]:
         value = glob.iloc[0] if len(glob) else group["value"].mean()
         result[str(metric)] = float(value)
     return result
+
+
+BYTES_NODE = "network"
+"""The node under which algorithms record ``bytes_moved`` at each global evaluation."""
+
+
+def metric_with_bytes(metrics: pd.DataFrame, metric: str = "accuracy",
+                      node: str = GLOBAL_NODE) -> pd.DataFrame:
+    """Return one row per evaluation of ``node``: ``t_s``, ``round``, ``value`` and
+    ``bytes_moved`` (bytes transferred by then), in time order.
+
+    Evaluations are paired with the ``bytes_moved`` rows of node :data:`BYTES_NODE` recorded
+    with them (same time and round, in order); the frame is empty when the run recorded none.
+    """
+    require_columns(metrics, METRIC_COLUMNS, "metrics")
+    keys = ["t_s", "round"]
+    values = metrics[(metrics["node"] == node) & (metrics["metric"] == metric)]
+    moved = metrics[(metrics["node"] == BYTES_NODE) & (metrics["metric"] == "bytes_moved")]
+    values = values.assign(seq=values.groupby(keys).cumcount())[[*keys, "seq", "value"]]
+    moved = moved.assign(seq=moved.groupby(keys).cumcount())[[*keys, "seq", "value"]]
+    paired = values.merge(moved.rename(columns={"value": "bytes_moved"}), on=[*keys, "seq"])
+    return (paired.sort_values(keys, kind="stable").drop(columns="seq")
+            .reset_index(drop=True))

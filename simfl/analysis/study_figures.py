@@ -1,6 +1,9 @@
-"""Figures of studies: an accuracy surface over two parameters, bytes by method and link."""
+"""Figures of studies: an accuracy surface over two parameters, bytes by method and link,
+latency vs metric, and a metric vs bytes moved and simulated time."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -9,6 +12,10 @@ from matplotlib.patches import Rectangle
 
 from simfl.analysis.canvas import PathLike, finish_figure, new_figure
 from simfl.errors import SimflError
+
+MAX_STAGE_POINTS = 5
+"""Series with at most this many evaluations (one-shot methods and FuseFL's stages) are
+drawn as dotted points; longer ones (multi-round methods) as solid curves."""
 
 
 def plot_surface(
@@ -140,4 +147,58 @@ def plot_latency_vs_metric(
     ax.set_ylabel(metric_column.replace("_", " "))
     ax.legend(loc="best", fontsize=8)
     ax.set_title(title or "latency vs final metric, one point per run")
+    return finish_figure(fig, path)
+
+
+def plot_metric_vs_cost(
+    frames: Mapping[str, pd.DataFrame],
+    metric: str = "accuracy",
+    *,
+    path: PathLike | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Return the figure of ``metric`` against bytes moved (left, log scale) and simulated
+    time (right), one series per method.
+
+    ``frames`` maps a method to its metrics frame; each global evaluation is paired with
+    the bytes moved by then (:func:`simfl.analysis.frames.metric_with_bytes`; evaluations
+    before any byte moved are left out of the log axis). Multi-round
+    methods (FedAvg's rounds) draw a curve; one-shot methods are points, the final one large
+    and labelled (FuseFL's partial stages lead to it). Methods without ``bytes_moved`` are
+    left out.
+    """
+    from simfl.analysis.frames import metric_with_bytes
+    from simfl.analysis.timeaxis import choose_time_unit
+
+    series = {name: metric_with_bytes(frame, metric) for name, frame in frames.items()}
+    series = {name: s for name, s in series.items() if len(s)}
+    if not series:
+        raise SimflError("plot_metric_vs_cost: no run recorded bytes_moved with its "
+                         f"global {metric}; nothing to draw")
+    unit = choose_time_unit(max(float(s["t_s"].max()) for s in series.values()))
+    fig = new_figure(11.0, 4.4)
+    axes = fig.subplots(1, 2, sharey=True)
+    for k, (name, s) in enumerate(series.items()):
+        color = f"C{k % 10}"
+        for ax, x in ((axes[0], s["bytes_moved"].to_numpy(dtype=float)),
+                      (axes[1], s["t_s"].to_numpy(dtype=float) / unit.seconds)):
+            y = s["value"].to_numpy(dtype=float)
+            if ax is axes[0]:  # a log axis: evaluations before any byte moved are left out
+                x, y = x[x > 0], y[x > 0]
+            if not len(x):
+                continue
+            ax.plot(x, y, color=color, marker="o", markersize=3, linewidth=1.2,
+                    linestyle="-" if len(s) > MAX_STAGE_POINTS else ":")
+            ax.scatter(x[-1:], y[-1:], color=color, s=60, zorder=3,
+                       label=name if ax is axes[0] else None)
+            ax.annotate(name, (x[-1], y[-1]), textcoords="offset points", xytext=(5, 4),
+                        fontsize=8, color=color)
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("bytes moved (log scale)")
+    axes[1].set_xlabel(unit.axis_label("simulated time"))
+    axes[0].set_ylabel(metric)
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8, loc="best")
+    fig.suptitle(title or f"{metric} vs bytes moved and vs simulated time", fontsize=11)
     return finish_figure(fig, path)

@@ -61,6 +61,8 @@ class Trace:
 
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] = []
+        self.bytes_transferred = 0
+        """Bytes of every ``transfer`` event recorded so far (delivered payloads)."""
 
     def record(
         self,
@@ -87,6 +89,8 @@ class Trace:
         if t_end_s < t_start_s:
             raise ValueError(f"trace event ends at {t_end_s} s before it starts at {t_start_s} s")
         info_json = json.dumps(info, sort_keys=True, default=float) if info else ""
+        if kind == "transfer":
+            self.bytes_transferred += int(nbytes)
         self._rows.append(
             (kind, node, peer, float(t_start_s), float(t_end_s), int(nbytes), float(flops),
              int(round), info_json)

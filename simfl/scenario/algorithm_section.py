@@ -26,6 +26,8 @@ class AlgorithmSection(BaseModel):
     - ``personalized``: it keeps per-client or per-group models, recorded as personalized
       metrics (each model on its own clients' test data).
     - ``global_model``: it has one global model, recorded as node ``global``.
+    - ``public_data_fraction``: the fraction of the training set held out as unlabeled
+      public data (``world.public_x``) when ``data.public_fraction`` is not set (FedDF).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -38,6 +40,7 @@ class AlgorithmSection(BaseModel):
     uses_groups: ClassVar[bool] = False
     personalized: ClassVar[bool] = False
     global_model: ClassVar[bool] = True
+    public_data_fraction: ClassVar[float] = 0.0
 
     def progress_total(self) -> int:
         """Return the number of progress steps of a run (rounds, or evaluation ticks)."""

@@ -39,6 +39,12 @@ class FederatedData:
     task: str
     num_classes: int
     input_shape: tuple[int, ...]
+    public_x: torch.Tensor | None = None
+    """Unlabeled public inputs held out of the training data (``data.public_fraction``)."""
+
+
+IMAGE_MODELS = ("cnn", "resnet8", "resnet18")
+"""Model kinds that read images ``(C, H, W)``: digits are loaded as 1x8x8 images for them."""
 
 
 def _as_sequence(ds: Dataset) -> Dataset:
@@ -60,7 +66,7 @@ def _to_tensors(ds: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
 def _load_split(data: DataConfig, model: ModelConfig, seed: int) -> tuple[Dataset, Dataset]:
     split_seed = seed if data.split_seed is None else data.split_seed
     if data.dataset == "digits":
-        full = load_digits(image=model.kind == "cnn")
+        full = load_digits(image=model.kind in IMAGE_MODELS)
         return train_test_split(full, data.test_fraction, seed=split_seed, stratify=True)
     assert data.path is not None
     if data.dataset in ("mnist", "fashion-mnist"):
@@ -175,12 +181,16 @@ def build_federated_data(
     seed: int,
     region_clients: list[int] | None = None,
     test_rng: np.random.Generator | None = None,
+    public_fraction: float = 0.0,
+    public_seed: int = 0,
 ) -> FederatedData:
     """Return the clients' shards and the test set described by the scenario sections.
 
     ``rng`` is the scenario's ``"partition"`` stream; ``seed`` the root seed (used for the
     train/test split unless ``data.split_seed`` is set); ``test_rng`` draws the clients' own
-    test data (default: a generator seeded with ``seed``).
+    test data (default: a generator seeded with ``seed``). ``public_fraction`` of the
+    training set (of each client's training shard for ``synthetic``) is held out before
+    partitioning, split with ``public_seed``, and returned unlabeled as ``public_x``.
     """
     test_rng = test_rng if test_rng is not None else np.random.default_rng(seed)
     if data.dataset == "leaf":
@@ -190,9 +200,13 @@ def build_federated_data(
         syn = data.synthetic
         shards = synthetic_fedprox(syn.alpha, syn.beta, partition.num_clients, rng,
                                    num_features=syn.num_features, num_classes=syn.num_classes)
-        clients, tests = [], []
+        clients, tests, public = [], [], []
         for i, shard in enumerate(shards):
             tr, te = train_test_split(shard, data.test_fraction, seed=seed + i, stratify=False)
+            if public_fraction > 0:
+                tr, pub = train_test_split(tr, public_fraction, seed=public_seed + i,
+                                           stratify=False)
+                public.append(pub)
             if sequence:
                 tr, te = _as_sequence(tr), _as_sequence(te)
             x, y = _to_tensors(tr)
@@ -204,9 +218,16 @@ def build_federated_data(
         first = shards[0]
         shape = tuple(clients[0].x.shape[1:])
         clients = with_client_tests(clients, test_x, test_y, data, test_rng, own)
-        return FederatedData(clients, test_x, test_y, first.task, first.num_classes, shape)
+        public_x = (torch.cat([_to_tensors(_as_sequence(p) if sequence else p)[0]
+                               for p in public]) if public else None)
+        return FederatedData(clients, test_x, test_y, first.task, first.num_classes, shape,
+                             public_x)
 
     train, test = _load_split(data, model, seed)
+    public_x = None
+    if public_fraction > 0:
+        train, pub = train_test_split(train, public_fraction, seed=public_seed, stratify=True)
+        public_x = _to_tensors(_as_sequence(pub) if sequence else pub)[0]
     if sequence:
         train, test = _as_sequence(train), _as_sequence(test)
     parts = _partition(train.y, partition, rng, region_clients)
@@ -218,4 +239,4 @@ def build_federated_data(
     test_x, test_y = _to_tensors(test)
     clients = with_client_tests(clients, test_x, test_y, data, test_rng)
     return FederatedData(clients, test_x, test_y, train.task, train.num_classes,
-                         tuple(train.feature_shape))
+                         tuple(train.feature_shape), public_x)

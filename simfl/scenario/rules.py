@@ -65,6 +65,14 @@ def epochs_steps_rule(epochs: object, steps: object) -> list[str]:
     return []
 
 
+def resnet_width_rule(kind: object, hidden: object) -> list[str]:
+    """A ResNet takes one base width in ``model.hidden``."""
+    if kind in ("resnet8", "resnet18") and isinstance(hidden, list) and len(hidden) != 1:
+        return [f"model {kind} takes one base width in hidden, got {hidden}; write e.g. "
+                "hidden: [16] (stage widths double from it)"]
+    return []
+
+
 def constellation_rule(tle: object, walker: object) -> list[str]:
     """Exactly one constellation source."""
     if (tle is None) == (walker is None):

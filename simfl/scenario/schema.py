@@ -72,6 +72,7 @@ class DataConfig(Section):
     client_test: Literal["auto", "proportional", "holdout", "natural"] = "auto"
     client_test_fraction: float = Field(0.25, gt=0, lt=1)
     min_client_test_samples: int = Field(10, ge=1)
+    public_fraction: float | None = Field(None, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _path_when_needed(self) -> DataConfig:
@@ -99,11 +100,33 @@ class PartitionConfig(Section):
         return self
 
 
-class ModelConfig(Section):
-    """The model architecture every client trains."""
+RESNET_BASE_WIDTH = {"resnet8": 16, "resnet18": 64}
+"""A ResNet's base width when ``model.hidden`` is not given (as ``simfl.learning.resnet``)."""
 
-    kind: Literal["logreg", "mlp", "cnn", "gru", "lstm"] = "mlp"
+
+class ModelConfig(Section):
+    """The model architecture every client trains.
+
+    ``hidden``: the MLP's layer widths, the CNN's two channel counts, the recurrent width per
+    layer, or a ResNet's one base width (stage widths double from it; default 16 for
+    ``resnet8``, 64 for ``resnet18``).
+    """
+
+    kind: Literal["logreg", "mlp", "cnn", "gru", "lstm", "resnet8", "resnet18"] = "mlp"
     hidden: list[Annotated[int, Field(gt=0, le=1_000_000)]] = [64, 64]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resnet_default_width(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("kind") in RESNET_BASE_WIDTH and (
+                "hidden" not in data):
+            return {**data, "hidden": [RESNET_BASE_WIDTH[data["kind"]]]}
+        return data
+
+    @model_validator(mode="after")
+    def _resnet_has_one_width(self) -> ModelConfig:
+        _raise(rules.resnet_width_rule(self.kind, self.hidden))
+        return self
 
 
 class TrainingConfig(Section):

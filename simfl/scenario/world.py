@@ -58,6 +58,9 @@ class World:
         when the algorithm uses groups or satellites.
     jobs
         The executor of training jobs (client updates).
+    public_x
+        Unlabeled public inputs held out of the training data before partitioning
+        (``data.public_fraction``), for distillation (FedDF); None when there are none.
     """
 
     scenario: Scenario
@@ -79,6 +82,7 @@ class World:
     channels: dict[str, Channel] = field(default_factory=dict)
     space: SpaceWorld | None = None
     groups: ClientGroups | None = None
+    public_x: torch.Tensor | None = None
     jobs: JobExecutor = field(init=False)
     _eval_model: nn.Module | None = None
 
@@ -103,6 +107,10 @@ class World:
             self._eval_model = self.model_factory()
         set_flat(self._eval_model, vec)
         return evaluate(self._eval_model, self.test_x, self.test_y, task=self.task)
+
+    def evaluate_model(self, model: nn.Module) -> dict[str, float]:
+        """Return test metrics of ``model``, any architecture with the world's inputs/outputs."""
+        return evaluate(model, self.test_x, self.test_y, task=self.task)
 
     def evaluate_clients(self, model_of: Mapping[int, torch.Tensor]) -> dict[str, float]:
         """Return metrics of each client's model on that client's own test data, pooled.
@@ -148,9 +156,13 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
     if scenario.space is not None:
         sizes = region_sizes(scenario.partition.num_clients, len(scenario.space.regions),
                              [r.devices for r in scenario.space.regions])
+    public_fraction = scenario.data.public_fraction
+    if public_fraction is None:
+        public_fraction = scenario.algorithm.public_data_fraction
     fed = build_federated_data(scenario.data, scenario.partition, scenario.model,
                                sim.rng("partition"), scenario.seed, sizes,
-                               test_rng=sim.rng("client_test"))
+                               test_rng=sim.rng("client_test"), public_fraction=public_fraction,
+                               public_seed=int(sim.rng("public_data").integers(2**31 - 1)))
     model_seed = int(sim.rng("model").integers(2**31 - 1))
     num_outputs = fed.num_classes if fed.task == "classification" else 1
 
@@ -178,6 +190,7 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
         num_parameters=num_parameters(probe),
         state_size=state_size(probe),
         payload_dtype=_DTYPES[scenario.network.payload_dtype],
+        public_x=fed.public_x,
     )
     if tcfg.executor == "batched":
         from simfl.learning.batched_models import batched_support
