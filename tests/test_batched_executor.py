@@ -51,3 +51,15 @@ def test_jobs_with_frozen_parameters_run_alone() -> None:
     handles = submit_all(batched, trainable=names)
     handles[0].value()
     assert (batched.jobs_run, batched.batches_run, len(batched.pending)) == (1, 0, 2)
+
+
+def test_batched_refuses_a_model_without_a_stacked_form_when_the_world_is_built() -> None:
+    from simfl.engine.simulation import Simulation
+    from simfl.errors import ScenarioError
+    from simfl.scenario.load import scenario_from_text
+    from simfl.scenario.world import build_world
+
+    scenario = scenario_from_text("name: r\nmodel: {kind: resnet8, hidden: [4]}\n"
+                                  "training: {executor: batched}\n")
+    with pytest.raises(ScenarioError, match=r"'batched' needs a model with a stacked form"):
+        build_world(scenario, Simulation(scenario.epoch, scenario.seed))
