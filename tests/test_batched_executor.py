@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from simfl.engine.batched_executor import BatchedExecutor
@@ -53,13 +54,17 @@ def test_jobs_with_frozen_parameters_run_alone() -> None:
     assert (batched.jobs_run, batched.batches_run, len(batched.pending)) == (1, 0, 2)
 
 
-def test_batched_refuses_a_model_without_a_stacked_form_when_the_world_is_built() -> None:
+def test_batched_refuses_a_model_without_a_stacked_form() -> None:
     from simfl.engine.simulation import Simulation
     from simfl.errors import ScenarioError
     from simfl.scenario.load import scenario_from_text
     from simfl.scenario.world import build_world
 
-    scenario = scenario_from_text("name: r\nmodel: {kind: resnet8, hidden: [4]}\n"
-                                  "training: {executor: batched}\n")
+    text = "name: r\nmodel: {kind: resnet8, hidden: [4]}\ntraining: {executor: batched}\n"
+    with pytest.raises(ScenarioError, match=r"training.executor: 'batched' needs a model"):
+        scenario_from_text(text)  # validate says so, before any work
+    scenario = scenario_from_text(text.replace("batched", "auto"))
+    batched = scenario.model_copy(update={"training": scenario.training.model_copy(
+        update={"executor": "batched"})})
     with pytest.raises(ScenarioError, match=r"'batched' needs a model with a stacked form"):
-        build_world(scenario, Simulation(scenario.epoch, scenario.seed))
+        build_world(batched, Simulation(scenario.epoch, scenario.seed))

@@ -59,6 +59,7 @@ def preflight(scenario: Scenario, *, check_files: bool = True) -> Preflight:
     found = Preflight()
     _check_sampling(scenario, found)
     _check_labels(scenario, found)
+    _check_executor(scenario, found)
     _check_data_size(scenario, found, check_files)
     if scenario.space is not None:
         _check_space(scenario, found, check_files)
@@ -98,6 +99,19 @@ def _group_sizes(scenario: Scenario) -> list[int]:
     if groups.assignment in ("contiguous", "round_robin", "random"):
         return region_sizes(clients, groups.default_count)
     return []  # from a file, the data (label clusters) or the space regions: known at run time
+
+
+STACKED_KINDS = ("logreg", "mlp", "cnn", "gru", "lstm")
+"""Model kinds the batched executor trains as one stacked computation (no BatchNorm)."""
+
+
+def _check_executor(scenario: Scenario, found: Preflight) -> None:
+    """``training.executor: batched`` needs a model with a stacked form."""
+    if scenario.training.executor == "batched" and scenario.model.kind not in STACKED_KINDS:
+        found.problems.append((("training", "executor"), (
+            f"'batched' needs a model with a stacked form ({', '.join(STACKED_KINDS)}); "
+            f"{scenario.model.kind!r} has none; use 'auto' (it trains such models one by "
+            "one)")))
 
 
 def _check_labels(scenario: Scenario, found: Preflight) -> None:
