@@ -80,6 +80,9 @@ def simulate(scenario: Scenario, *, progress: bool = False) -> RunResult:
                         algo.rounds_completed)
     summary["train_flops_per_sample"] = world.train_flops_per_sample
     summary["num_clients"] = len(world.clients)
+    details = algo.details()
+    if details:
+        summary["details"] = details
     return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary,
                      algorithm=algo)
 

@@ -25,6 +25,8 @@ class AlgorithmSection(BaseModel):
     - ``personalized``: it keeps per-client or per-group models, recorded as personalized
       metrics (each model on its own clients' test data).
     - ``global_model``: it has one global model, recorded as node ``global``.
+    - ``needs_zones``: its client groups are geographic zones (``groups.assignment: zones``,
+      a dataset of users in zones).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,6 +38,7 @@ class AlgorithmSection(BaseModel):
     uses_groups: ClassVar[bool] = False
     personalized: ClassVar[bool] = False
     global_model: ClassVar[bool] = True
+    needs_zones: ClassVar[bool] = False
 
     def progress_total(self) -> int:
         """Return the number of progress steps of a run (rounds, or evaluation ticks)."""

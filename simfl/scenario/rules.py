@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from simfl.scenario.geo_rules import geo_cross_key_problems
 from simfl.scenario.registry import config_of
 from simfl.scenario.source import YamlPath
 from simfl.scenario.units import parse_quantity
 
-FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10", "leaf")
+FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10", "leaf", "fitrec")
 
 RULE_SEPARATOR = " | "
 """Joins several broken rules into one validator message (no rule message contains it)."""
@@ -25,11 +26,12 @@ def data_path_rule(dataset: object, path: object) -> list[str]:
     """A dataset read from files needs ``data.path``."""
     if dataset in FILE_DATASETS and path is None:
         return [f"dataset {dataset!r} is read from files: set data.path to the directory that "
-                "holds them (the built-in datasets are 'digits' and 'synthetic')"]
+                "holds them, or FitRec's JSON file (the built-in datasets are 'digits', "
+                "'synthetic' and 'geo_workouts')"]
     return []
 
 
-NATURAL_SPLIT_DATASETS = ("synthetic", "leaf")
+NATURAL_SPLIT_DATASETS = ("synthetic", "leaf", "geo_workouts", "fitrec")
 """Datasets whose users come with their own test data."""
 
 
@@ -141,9 +143,9 @@ def groups_section_rule(
     if isinstance(members, list) and members and isinstance(count, int) and count != len(
             members):
         out.append(f"count ({count}) differs from the {len(members)} member lists; drop count")
-    if assignment in ("region", "file") and count is not None:
-        out.append(f"count is set by the {'space regions' if assignment == 'region' else 'file'}"
-                   "; remove it")
+    if assignment in ("region", "file", "zones") and count is not None:
+        setter = {"region": "space regions", "file": "file", "zones": "dataset's zones"}
+        out.append(f"count is set by the {setter[str(assignment)]}; remove it")
     expected = len(members) if isinstance(members, list) and members else count
     for what, n in (("names", num_names), ("positions", num_positions)):
         if n is not None and isinstance(expected, int) and n != expected:
@@ -161,7 +163,7 @@ def groups_clients_rule(assignment: object, count: object, num_clients: object,
                         has_space: bool) -> list[tuple[YamlPath, str]]:
     """Every group gets a client, and region groups need regions."""
     out: list[tuple[YamlPath, str]] = []
-    if (assignment not in ("explicit", "file", "region") and isinstance(count, int)
+    if (assignment not in ("explicit", "file", "region", "zones") and isinstance(count, int)
             and isinstance(num_clients, int) and count > num_clients):
         out.append((("groups", "count"), f"{count} groups for {num_clients} clients leaves a "
                     "group with no client; use at most partition.num_clients groups"))
@@ -241,6 +243,7 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
     devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
                if isinstance(regions, list) else None)
     needs_space = config is not None and config.needs_space
+    out += geo_cross_key_problems(data, config is not None and config.needs_zones)
     out += space_rule(
         algo.get("name", "fedavg"), needs_space, part.get("scheme", "dirichlet"),
         space is not None, devices, part.get("num_clients", 100),

@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simfl.scenario import rules
+from simfl.scenario import geo_rules, rules
 from simfl.scenario.algorithm_section import AlgorithmSection
+from simfl.scenario.geo_schema import FitRecSection, GeoWorkoutsSection
 from simfl.scenario.groups_schema import GroupsConfig
 from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
@@ -55,17 +56,23 @@ class DataConfig(Section):
     test set with the client's label proportions (training data unchanged);
     ``holdout`` keeps ``client_test_fraction`` of each client's shard for testing (the
     75/25 split of pFedMe and PerMFL); ``natural`` is the dataset's own per-user test split
-    (``synthetic``, ``leaf``); ``auto`` is ``natural`` where the dataset has one, else
-    ``proportional``.
+    (``synthetic``, ``leaf``, ``geo_workouts``, ``fitrec``); ``auto`` is ``natural`` where
+    the dataset has one, else ``proportional``.
+
+    ``geo_workouts`` (built in) and ``fitrec`` (``data.path``: ``endomondoHR_proper.json``)
+    are heart-rate workouts of users in geographic zones, one client per user (see their
+    sections); ``partition`` does not apply to them.
     """
 
-    dataset: Literal["digits", "synthetic", "mnist", "fashion-mnist", "cifar10", "leaf"] = (
-        "digits")
+    dataset: Literal["digits", "synthetic", "mnist", "fashion-mnist", "cifar10", "leaf",
+                     "geo_workouts", "fitrec"] = "digits"
     path: Path | None = None
     image_shape: list[Annotated[int, Field(gt=0)]] | None = None
     test_fraction: float = Field(0.2, gt=0, lt=1)
     split_seed: int | None = None
     synthetic: SyntheticConfig = SyntheticConfig()
+    geo_workouts: GeoWorkoutsSection = GeoWorkoutsSection()
+    fitrec: FitRecSection = FitRecSection()
     client_test: Literal["auto", "proportional", "holdout", "natural"] = "auto"
     client_test_fraction: float = Field(0.25, gt=0, lt=1)
     min_client_test_samples: int = Field(10, ge=1)
@@ -96,22 +103,28 @@ class PartitionConfig(Section):
 
 
 class ModelConfig(Section):
-    """The model architecture every client trains."""
+    """The model architecture every client trains (``*_per_step``: a prediction per step)."""
 
-    kind: Literal["logreg", "mlp", "cnn", "gru", "lstm"] = "mlp"
+    kind: Literal["logreg", "mlp", "cnn", "gru", "lstm", "lstm_per_step", "gru_per_step"] = "mlp"
     hidden: list[Annotated[int, Field(gt=0)]] = [64, 64]
 
 
 class TrainingConfig(Section):
-    """Local training on each client: optimizer and how much work per update."""
+    """Local training on each client: optimizer and how much work per update.
 
-    optimizer: Literal["sgd", "adam"] = "sgd"
+    ``loss`` (regression only): ``mse``, or ``rmse`` as SGFusion's code trains (with
+    ``optimizer: rmsprop``, ``lr: 1e-3``, ``weight_decay: 1e-4``, ``steps: 5`` and a
+    ``batch_size`` above any user's workouts: its 5 full-batch steps per user).
+    """
+
+    optimizer: Literal["sgd", "adam", "rmsprop"] = "sgd"
     lr: float = Field(0.05, gt=0)
     momentum: float = Field(0.0, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
     epochs: int | None = Field(1, gt=0)
     steps: int | None = Field(None, gt=0)
     batch_size: int = Field(32, gt=0)
+    loss: Literal["mse", "rmse"] = "mse"
 
     @model_validator(mode="before")
     @classmethod
@@ -246,7 +259,10 @@ class Scenario(Section):
             space.horizon_s if space is not None else None)]
             + ([message for _path, message in rules.groups_clients_rule(
                 self.groups.assignment, self.groups.default_count, self.partition.num_clients,
-                space is not None)] if self.algorithm.uses_groups else []))
+                space is not None)] if self.algorithm.uses_groups else [])
+            + [message for _path, message in geo_rules.zones_rule(
+                self.algorithm.name, self.algorithm.needs_zones, self.groups.assignment,
+                self.data.dataset, self.data.fitrec.zones is not None)])
         return self
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:

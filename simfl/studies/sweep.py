@@ -66,11 +66,16 @@ def run_sweep(
     address: str | None = None,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run every point; return (results: one row per run, metrics: all runs, tidy)."""
+    """Run every point; return (results: one row per run, metrics: all runs, tidy).
+
+    ``results.attrs["summaries"]`` maps each run label to its full summary.
+    """
     jobs = [(label_of(v), s.model_dump(mode="json")) for v, s in points]
     results = run_jobs(jobs, executor=executor, workers=workers, address=address,
                        progress=progress)
-    return results_table(points, results), metrics_table(results)
+    table = results_table(points, results)
+    table.attrs["summaries"] = {r.label: r.summary for r in results}
+    return table, metrics_table(results)
 
 
 def results_table(points: Sequence[tuple[dict[str, Any], Scenario]],
