@@ -29,7 +29,7 @@ from simfl.learning.geo_workouts import (
 from simfl.learning.sequences import SequenceClient
 from simfl.learning.workout_context import context_features, with_previous_workout
 from simfl.scenario.datasets import FederatedData, with_client_tests
-from simfl.scenario.geo_schema import CountryConfig, GeoWorkoutsSection, ZonesSourceConfig
+from simfl.scenario.geo_schema import GeoWorkoutsSection, ZonesSourceConfig
 from simfl.scenario.schema import DataConfig
 
 
@@ -65,8 +65,7 @@ def read_zones(source: ZonesSourceConfig) -> list[Zone]:
 def geo_workouts_config(section: GeoWorkoutsSection) -> GeoWorkoutsConfig:
     """Return the generator settings of a ``data.geo_workouts`` section."""
     countries = []
-    for entry in section.countries:
-        spec = CountryConfig(name=entry) if isinstance(entry, str) else entry
+    for spec in section.countries:
         if spec.lat_min_deg is None:
             base = COUNTRIES[spec.name]
         else:

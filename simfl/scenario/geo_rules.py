@@ -37,17 +37,14 @@ def country_rule(name: str, box: list[float | None]) -> list[str]:
     return []
 
 
-def countries_rule(bare: list[str], names: list[str]) -> list[str]:
-    """At least one country, each named once; a bare name must be built in."""
+def countries_rule(names: list[str]) -> list[str]:
+    """At least one country, each named once."""
     if not names:
         return ["countries is empty; name at least one, e.g. [germany, spain]"]
-    out = [f"country {n!r} is not built in; choose from {', '.join(BUILTIN_COUNTRIES)} or "
-           "give a box {name, lat_min_deg, lat_max_deg, lon_min_deg, lon_max_deg}"
-           for n in bare if n not in BUILTIN_COUNTRIES]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        out.append(f"country names must be unique; repeated: {', '.join(dupes)}")
-    return out
+        return [f"country names must be unique; repeated: {', '.join(dupes)}"]
+    return []
 
 
 def one_of_rule(a: str, value_a: object, b: str, value_b: object) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simfl.scenario import geo_rules, rules
 
@@ -32,7 +32,8 @@ class CountryConfig(_Section):
 
     A built-in name (germany, spain, poland, norway, thailand, usa) takes its box from
     :data:`simfl.learning.geo_workouts.COUNTRIES`; ``rows`` x ``cols`` grid cells are its
-    zones. Another name needs the four box edges.
+    zones. Another name needs the four box edges. In a list of countries a bare name
+    (``spain``) is a built-in country.
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.]+$")
@@ -61,7 +62,8 @@ class GeoWorkoutsSection(_Section):
     step's inputs (as FitRec's and SGFusion's model read it).
     """
 
-    countries: list[str | CountryConfig] = ["germany", "spain", "poland"]
+    countries: list[CountryConfig] = [CountryConfig(name="germany"), CountryConfig(name="spain"),
+                                      CountryConfig(name="poland")]
     users_per_zone: float = Field(4.0, ge=1)
     workouts_per_user: float = Field(10.0, ge=2)
     test_fraction: float = Field(0.25, gt=0, lt=1)
@@ -73,11 +75,17 @@ class GeoWorkoutsSection(_Section):
     target: Literal["sequence", "last"] = "sequence"
     context: bool = False
 
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _names_are_countries(cls, value: object) -> object:
+        """A bare name stands for a built-in country: ``spain`` is ``{name: spain}``."""
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
     @model_validator(mode="after")
-    def _countries_known(self) -> GeoWorkoutsSection:
-        _raise(geo_rules.countries_rule(
-            [c for c in self.countries if isinstance(c, str)],
-            [c if isinstance(c, str) else c.name for c in self.countries]))
+    def _countries_unique(self) -> GeoWorkoutsSection:
+        _raise(geo_rules.countries_rule([c.name for c in self.countries]))
         return self
 
 
