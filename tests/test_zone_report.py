@@ -3,6 +3,7 @@ zone_report via the compare_report hook)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -26,5 +27,7 @@ def test_compare_of_zone_algorithms_writes_tables_and_figures(
     table = pd.read_csv(out / "zone_table.csv")
     assert table.columns.tolist()[:4] == ["zone", "country", "zone_fl", "sgfusion"]
     assert len(table) == 6 and set(table["country"]) == {"norway"}
+    runs = json.loads((out / "zone_runs.json").read_text())
+    assert set(runs) == {"zone_fl", "sgfusion"} and "hrg" in runs["sgfusion"]["details"]
     for figure in ("zone_map.png", "dendrogram.png", "zone_improvement.png"):
         assert (out / "figures" / figure).stat().st_size > 0

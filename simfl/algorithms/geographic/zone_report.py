@@ -32,13 +32,14 @@ BASELINE = "zone_fl"
 
 def write_zone_report(runs: Sequence[tuple[str, Mapping[str, Any]]], scenario: Scenario,
                       metrics: pd.DataFrame, out_dir: Path) -> str:
-    """Write ``zone_table.csv``, ``zone_algorithms.csv`` and figures into ``out_dir``.
+    """Write ``zone_table.csv``, ``zone_algorithms.csv``, ``zone_runs.json`` (each run's
+    summary, for later studies) and figures into ``out_dir``.
 
     ``metrics`` has an ``algorithm`` column. Returns the text to print: the algorithm
     table and how well the fitted HRG recovers the true hierarchy.
     """
     from simfl.analysis.zone_tables import algorithm_table, final_zone_values, zone_table
-    from simfl.atomic import atomic_path
+    from simfl.atomic import atomic_path, write_json
 
     metric = "accuracy" if "accuracy" in set(metrics["metric"]) else "rmse"
     names = [a for a, _ in runs]
@@ -49,6 +50,7 @@ def write_zone_report(runs: Sequence[tuple[str, Mapping[str, Any]]], scenario: S
     table = zone_table(final, metric, baseline, country_of)
     algos = algorithm_table(runs, table, metric, baseline)
     out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "zone_runs.json", {a: dict(s) for a, s in runs})
     for frame, name in ((table, "zone_table.csv"), (algos, "zone_algorithms.csv")):
         with atomic_path(out_dir / name) as tmp:
             frame.to_csv(tmp, index=False)
