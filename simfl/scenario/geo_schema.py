@@ -44,6 +44,11 @@ class CountryConfig(_Section):
     rows: int | None = Field(None, gt=0)
     cols: int | None = Field(None, gt=0)
 
+    def __repr__(self) -> str:
+        """Return what a scenario would say: the bare name, or the keys that are set."""
+        given = self.model_dump(exclude_defaults=True)
+        return repr(given["name"]) if list(given) == ["name"] else repr(given)
+
     @model_validator(mode="after")
     def _box_known(self) -> CountryConfig:
         _raise(geo_rules.country_rule(self.name, [self.lat_min_deg, self.lat_max_deg,
@@ -62,8 +67,8 @@ class GeoWorkoutsSection(_Section):
     step's inputs (as FitRec's and SGFusion's model read it).
     """
 
-    countries: list[CountryConfig] = [CountryConfig(name="germany"), CountryConfig(name="spain"),
-                                      CountryConfig(name="poland")]
+    countries: list[CountryConfig] = Field(["germany", "spain", "poland"],
+                                           validate_default=True)
     users_per_zone: float = Field(4.0, ge=1)
     workouts_per_user: float = Field(10.0, ge=2)
     test_fraction: float = Field(0.25, gt=0, lt=1)
