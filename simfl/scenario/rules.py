@@ -25,9 +25,12 @@ RULE_SEPARATOR = " | "
 def data_path_rule(dataset: object, path: object) -> list[str]:
     """A dataset read from files needs ``data.path``."""
     if dataset in FILE_DATASETS and path is None:
+        if dataset == "fitrec":
+            return ["dataset 'fitrec' is read from a file: set data.path to FitRec's "
+                    "endomondoHR_proper.json (the built-in stand-in is 'geo_workouts')"]
         return [f"dataset {dataset!r} is read from files: set data.path to the directory that "
-                "holds them, or FitRec's JSON file (the built-in datasets are 'digits', "
-                "'synthetic' and 'geo_workouts')"]
+                "holds them (the built-in datasets are 'digits', 'synthetic' and "
+                "'geo_workouts')"]
     return []
 
 
