@@ -37,6 +37,11 @@ def test_zone_groups_take_no_count() -> None:
         scenario_from_text(SMALL_GEO, ["groups.count=3"])
 
 
+def test_zone_groups_are_named_after_their_zones() -> None:
+    with pytest.raises(ScenarioError, match=r"names are the zones' own"):
+        scenario_from_text(SMALL_GEO, ["groups.names=[a, b]"])
+
+
 def test_fitrec_needs_zones_and_its_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         scenario_from_text("name: x\ndata: {dataset: fitrec}\n")

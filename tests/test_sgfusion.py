@@ -189,3 +189,12 @@ def test_the_summary_gives_the_headline_and_the_fit(sgfusion_run: RunResult) -> 
     json.dumps(details)  # JSON-able, as summary.json needs
     P = np.asarray(details["P"])
     assert details["expected_sampled_zones"] == pytest.approx(P.sum(axis=1).mean())
+
+
+def test_a_country_of_one_zone_fuses_with_nobody() -> None:
+    result = _run("algorithm.rounds=1", 'data.geo_workouts.countries=[{name: norway, rows: 1, '
+                  'cols: 1}, {name: spain, rows: 1, cols: 2}]')
+    details = result.summary["details"]
+    assert [fit["domain"] for fit in details["hrg"]] == ["spain"]
+    assert details["P"][0] == [0.0, 0.0, 0.0]
+    assert "norway-0-0" not in _events(result, "mix")["node"].tolist()

@@ -146,6 +146,8 @@ def groups_section_rule(
     if isinstance(members, list) and members and isinstance(count, int) and count != len(
             members):
         out.append(f"count ({count}) differs from the {len(members)} member lists; drop count")
+    if assignment == "zones" and num_names is not None:
+        out.append("names are the zones' own with assignment 'zones'; remove names")
     if assignment in ("region", "file", "zones") and count is not None:
         setter = {"region": "space regions", "file": "file", "zones": "dataset's zones"}
         out.append(f"count is set by the {setter[str(assignment)]}; remove it")

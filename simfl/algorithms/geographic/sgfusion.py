@@ -223,12 +223,14 @@ class SGFusion(FusionFL):
 
     def plan(self) -> float:
         """Fit one HRG per domain to its part of ``D`` and assemble ``p_LCA`` (zero across
-        domains); return the FLOPs of that work."""
+        domains and for a domain of one zone); return the FLOPs of that work."""
         assert self.D is not None
         n = len(self.zones)
         self.P = np.zeros((n, n))
         flops = super().plan()
         for label, members in self.domains.items():
+            if len(members) < 2:  # a country of one zone has nobody to fuse with
+                continue
             names = [self.zones[k].name for k in members]
             fit = fit_hrg(self.D[np.ix_(members, members)], names,
                           method=self.config.hrg_method, seed=self.sim.rng(f"hrg/{label}"))
