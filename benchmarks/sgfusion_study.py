@@ -1,0 +1,152 @@
+"""SGFusion study tables (docs/sgfusion_study.md) from ``simfl compare`` directories.
+
+Usage::
+
+    python benchmarks/sgfusion_study.py compare DIR [DIR ...]      # one DIR per seed
+    python benchmarks/sgfusion_study.py partners [--seeds 0,1,2]   # no training
+
+``compare`` reads each comparison's ``zone_runs.json`` and ``zone_table.csv`` (written by
+``simfl compare`` for zone algorithms) and prints markdown tables: per algorithm the pooled
+RMSE (mean and range over the seeds), its improvement over zone FL, the zones that improve,
+the partners per zone and round, simulated seconds and bytes per round; per seed the fitted
+HRG against the generator's hidden hierarchy.
+
+``partners`` builds SGFusion's world and runs only its preparation (histograms, HRG, p_LCA)
+for countries of 2x3, 3x3 and 4x4 zones and for more users per zone: the expected partners
+per zone and round and the HRG's recovery of the true hierarchy, without any training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simfl.algorithms.geographic.sgfusion import SGFusion
+from simfl.algorithms.geographic.tree_compare import clade_recovery
+from simfl.engine.simulation import Simulation
+from simfl.scenario.load import load_scenario
+from simfl.scenario.world import build_world
+
+DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "sgfusion_demo.yaml"
+
+
+def markdown(frame: pd.DataFrame, digits: int = 4) -> str:
+    """Return ``frame`` as a markdown table, numbers with ``digits`` significant digits."""
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return "" if value != value else f"{value:.{digits}g}"
+        return str(value)
+
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def compare_tables(dirs: list[Path]) -> str:
+    """Return the markdown tables of several comparisons (one per seed) of zone algorithms."""
+    rows = []
+    recovery = []
+    for seed_dir in dirs:
+        runs: dict[str, Any] = json.loads((seed_dir / "zone_runs.json").read_text())
+        table = pd.read_csv(seed_dir / "zone_table.csv")
+        base = runs["zone_fl"]["final_metrics"]["rmse"]
+        for algo, s in runs.items():
+            rounds = max(1, int(s["rounds_completed"]))
+            column = f"{algo}_improvement_pct"
+            rows.append({
+                "seed": s["seed"], "algorithm": algo, "rmse": s["final_metrics"]["rmse"],
+                "improvement_pct": 100.0 * (base - s["final_metrics"]["rmse"]) / base,
+                "zones_improved": int((table[column] > 0).sum()) if column in table else None,
+                "zones": len(table), "partners": s["details"]["mean_sampled_zones"],
+                "s_per_round": s["simulated_time_s"] / rounds,
+                "kB_per_round": s["bytes_moved"] / rounds / 1e3,
+                "wall_s": s["wall_time_s"]})
+            details = s["details"]
+            if details.get("hrg") and details.get("true_hierarchy") is not None:
+                hits = [clade_recovery(f["tree"], details["true_hierarchy"])
+                        for f in details["hrg"]]
+                recovery.append({"seed": s["seed"], "algorithm": algo,
+                                 "clades": f"{sum(h for h, _ in hits)}/{sum(t for _, t in hits)}",
+                                 "expected_partners": details["expected_sampled_zones"],
+                                 "drawn_partners": details["mean_sampled_zones"]})
+    frame = pd.DataFrame(rows)
+    summary = frame.groupby("algorithm", sort=False).agg(
+        seeds=("seed", "count"), rmse=("rmse", "mean"), rmse_min=("rmse", "min"),
+        rmse_max=("rmse", "max"), improvement_pct=("improvement_pct", "mean"),
+        improvement_min=("improvement_pct", "min"), improvement_max=("improvement_pct", "max"),
+        zones_improved=("zones_improved", "sum"), zones=("zones", "sum"),
+        partners=("partners", "mean"), s_per_round=("s_per_round", "mean"),
+        kB_per_round=("kB_per_round", "mean"), wall_s=("wall_s", "mean")).reset_index()
+    summary["zones_improved"] = [f"{int(a)}/{int(b)}" if a == a else "" for a, b in
+                                 zip(summary["zones_improved"], summary["zones"], strict=True)]
+    summary = summary.drop(columns="zones")
+    parts = ["### per algorithm (mean over seeds; min..max)", "",
+             markdown(summary), "",
+             "### per seed", "", markdown(frame)]
+    if recovery:
+        parts += ["", "### HRG against the hidden hierarchy", "",
+                  markdown(pd.DataFrame(recovery), 3)]
+    return "\n".join(parts)
+
+
+def partner_table(seeds: list[int]) -> str:
+    """Return expected partners and HRG recovery for several country sizes (no training)."""
+    cases = [("2x3, 3 users/zone (demo)", 2, 3, 3.0, 0.7), ("3x3, 3 users/zone", 3, 3, 3.0, 0.7),
+             ("4x4, 3 users/zone", 4, 4, 3.0, 0.7), ("2x3, 12 users/zone", 2, 3, 12.0, 0.7),
+             ("2x3, 12 users/zone, spread 2.0", 2, 3, 12.0, 2.0)]
+    rows = []
+    for label, r, c, users, spread in cases:
+        for seed in seeds:
+            countries = (f"[{{name: norway, rows: {r}, cols: {c}}}, "
+                         f"{{name: spain, rows: {r}, cols: {c}}}]")
+            scenario = load_scenario(DEMO, [f"data.geo_workouts.countries={countries}",
+                                            f"data.geo_workouts.users_per_zone={users}",
+                                            f"data.geo_workouts.hierarchy_spread={spread}"],
+                                     seed=seed)
+            sim = Simulation(scenario.epoch, scenario.seed)
+            world = build_world(scenario, sim)
+            algo = SGFusion(sim, world, scenario.algorithm)
+            sim.env.run(sim.process(algo.prepare()))
+            assert algo.P is not None and world.layout is not None
+            hits = [clade_recovery(f.tree.to_nested(), world.layout.hierarchy)
+                    for f in algo.fits.values()]
+            rows.append({"case": label, "seed": seed,
+                         "zones_per_country": r * c,
+                         "expected_partners": float(algo.P.sum(axis=1).mean()),
+                         "max_partners": float(algo.P.sum(axis=1).max()),
+                         "clades_recovered": sum(h for h, _ in hits),
+                         "clades": sum(t for _, t in hits)})
+    frame = pd.DataFrame(rows)
+    summary = frame.groupby("case", sort=False).agg(
+        zones_per_country=("zones_per_country", "first"),
+        expected_partners=("expected_partners", "mean"),
+        max_partners=("max_partners", "max"),
+        clades_recovered=("clades_recovered", "sum"), clades=("clades", "sum")).reset_index()
+    summary["recovered"] = [f"{a}/{b} ({100 * a / b:.0f} %)" for a, b in
+                            zip(summary["clades_recovered"], summary["clades"], strict=True)]
+    return markdown(summary.drop(columns=["clades_recovered", "clades"]), 3)
+
+
+def main() -> None:
+    """Print the requested tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("compare")
+    c.add_argument("dirs", nargs="+", type=Path)
+    p = sub.add_parser("partners")
+    p.add_argument("--seeds", default="0,1,2")
+    args = parser.parse_args()
+    if args.what == "compare":
+        print(compare_tables(args.dirs))
+    else:
+        print(partner_table([int(s) for s in args.seeds.split(",")]))
+
+
+if __name__ == "__main__":
+    main()
