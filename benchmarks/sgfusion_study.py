@@ -13,7 +13,8 @@ HRG against the generator's hidden hierarchy.
 
 ``partners`` builds SGFusion's world and runs only its preparation (histograms, HRG, p_LCA)
 for countries of 2x3, 3x3 and 4x4 zones and for more users per zone: the expected partners
-per zone and round and the HRG's recovery of the true hierarchy, without any training.
+per zone and round and the HRG's recovery of the true hierarchy (against random trees over
+the same zones), without any training.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simfl.algorithms.geographic.sgfusion import SGFusion
 from simfl.algorithms.geographic.tree_compare import clade_recovery
 from simfl.engine.simulation import Simulation
+from simfl.learning.geo_workouts import random_tree
 from simfl.scenario.load import load_scenario
 from simfl.scenario.world import build_world
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "sgfusion_demo.yaml"
+RANDOM_TREES = 200  # random trees per fit for the chance level of clade recovery
 
 
 def markdown(frame: pd.DataFrame, digits: int = 4) -> str:
@@ -116,21 +120,28 @@ def partner_table(seeds: list[int]) -> str:
             assert algo.P is not None and world.layout is not None
             hits = [clade_recovery(f.tree.to_nested(), world.layout.hierarchy)
                     for f in algo.fits.values()]
+            rng = np.random.default_rng(seed)
+            chance = [clade_recovery(random_tree(list(f.names), rng), world.layout.hierarchy)[0]
+                      for f in algo.fits.values() for _ in range(RANDOM_TREES)]
             rows.append({"case": label, "seed": seed,
                          "zones_per_country": r * c,
                          "expected_partners": float(algo.P.sum(axis=1).mean()),
                          "max_partners": float(algo.P.sum(axis=1).max()),
                          "clades_recovered": sum(h for h, _ in hits),
+                         "by_chance": float(np.sum(chance)) / RANDOM_TREES,
                          "clades": sum(t for _, t in hits)})
     frame = pd.DataFrame(rows)
     summary = frame.groupby("case", sort=False).agg(
         zones_per_country=("zones_per_country", "first"),
         expected_partners=("expected_partners", "mean"),
         max_partners=("max_partners", "max"),
-        clades_recovered=("clades_recovered", "sum"), clades=("clades", "sum")).reset_index()
+        clades_recovered=("clades_recovered", "sum"), by_chance=("by_chance", "sum"),
+        clades=("clades", "sum")).reset_index()
     summary["recovered"] = [f"{a}/{b} ({100 * a / b:.0f} %)" for a, b in
                             zip(summary["clades_recovered"], summary["clades"], strict=True)]
-    return markdown(summary.drop(columns=["clades_recovered", "clades"]), 3)
+    summary["random_tree"] = [f"{a:.1f}/{b} ({100 * a / b:.0f} %)" for a, b in
+                              zip(summary["by_chance"], summary["clades"], strict=True)]
+    return markdown(summary.drop(columns=["clades_recovered", "by_chance", "clades"]), 3)
 
 
 def main() -> None:
