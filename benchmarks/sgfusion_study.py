@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/sgfusion_study.py compare DIR [DIR ...]      # one DIR per seed
     python benchmarks/sgfusion_study.py partners [--seeds 0,1,2]   # no training
+    python benchmarks/sgfusion_study.py figures DIR --out docs/figures   # redraw one DIR
 
 ``compare`` reads each comparison's ``zone_runs.json`` and ``zone_table.csv`` (written by
 ``simfl compare`` for zone algorithms) and prints markdown tables: per algorithm the pooled
@@ -52,6 +53,17 @@ def markdown(frame: pd.DataFrame, digits: int = 4) -> str:
     return "\n".join([head, rule, *body])
 
 
+def late_rmse(seed_dir: Path, evaluations: int = 3) -> dict[str, float]:
+    """Return each algorithm's pooled RMSE averaged over its last ``evaluations``: less
+    noisy than the last one alone (the pooled RMSE moves by about 1 bpm between rounds)."""
+    results = pd.read_csv(seed_dir / "results.csv")
+    metrics = pd.read_parquet(seed_dir / "metrics.parquet")
+    rows = metrics[(metrics["node"] == "personalized") & (metrics["metric"] == "rmse")]
+    label = dict(zip(results["run"], results["algorithm"], strict=True))
+    return {label[run]: float(group.sort_values("round")["value"].iloc[-evaluations:].mean())
+            for run, group in rows.groupby("run")}
+
+
 def compare_tables(dirs: list[Path]) -> str:
     """Return the markdown tables of several comparisons (one per seed) of zone algorithms."""
     rows = []
@@ -59,6 +71,7 @@ def compare_tables(dirs: list[Path]) -> str:
     for seed_dir in dirs:
         runs: dict[str, Any] = json.loads((seed_dir / "zone_runs.json").read_text())
         table = pd.read_csv(seed_dir / "zone_table.csv")
+        late = late_rmse(seed_dir)
         base = runs["zone_fl"]["final_metrics"]["rmse"]
         for algo, s in runs.items():
             rounds = max(1, int(s["rounds_completed"]))
@@ -66,6 +79,8 @@ def compare_tables(dirs: list[Path]) -> str:
             rows.append({
                 "seed": s["seed"], "algorithm": algo, "rmse": s["final_metrics"]["rmse"],
                 "improvement_pct": 100.0 * (base - s["final_metrics"]["rmse"]) / base,
+                "rmse_last3": late[algo],
+                "improvement_last3_pct": 100.0 * (late["zone_fl"] - late[algo]) / late["zone_fl"],
                 "zones_improved": int((table[column] > 0).sum()) if column in table else None,
                 "zones": len(table), "partners": s["details"]["mean_sampled_zones"],
                 "s_per_round": s["simulated_time_s"] / rounds,
@@ -83,12 +98,14 @@ def compare_tables(dirs: list[Path]) -> str:
     summary = frame.groupby("algorithm", sort=False).agg(
         seeds=("seed", "count"), rmse=("rmse", "mean"), rmse_min=("rmse", "min"),
         rmse_max=("rmse", "max"), improvement_pct=("improvement_pct", "mean"),
+        improvement_last3_pct=("improvement_last3_pct", "mean"),
         improvement_min=("improvement_pct", "min"), improvement_max=("improvement_pct", "max"),
         zones_improved=("zones_improved", "sum"), zones=("zones", "sum"),
         partners=("partners", "mean"), s_per_round=("s_per_round", "mean"),
         kB_per_round=("kB_per_round", "mean"), wall_s=("wall_s", "mean")).reset_index()
-    summary["zones_improved"] = [f"{int(a)}/{int(b)}" if a == a else "" for a, b in
-                                 zip(summary["zones_improved"], summary["zones"], strict=True)]
+    summary["zones_improved"] = [
+        "" if algo == "zone_fl" else f"{int(a)}/{int(b)}" for algo, a, b in
+        zip(summary["algorithm"], summary["zones_improved"], summary["zones"], strict=True)]
     summary = summary.drop(columns="zones")
     parts = ["### per algorithm (mean over seeds; min..max)", "",
              markdown(summary), "",
@@ -144,6 +161,32 @@ def partner_table(seeds: list[int]) -> str:
     return markdown(summary.drop(columns=["clades_recovered", "by_chance", "clades"]), 3)
 
 
+def redraw(seed_dir: Path, out: Path, prefix: str = "sgfusion_") -> list[Path]:
+    """Redraw a comparison's zone figures (and copy its RMSE and bytes figures) into ``out``,
+    each file name prefixed; return the written paths."""
+    import shutil
+    import tempfile
+
+    from simfl.algorithms.geographic.zone_report import write_zone_report
+
+    runs: dict[str, Any] = json.loads((seed_dir / "zone_runs.json").read_text())
+    seed = next(iter(runs.values()))["seed"]
+    results = pd.read_csv(seed_dir / "results.csv")
+    metrics = pd.read_parquet(seed_dir / "metrics.parquet")
+    metrics["algorithm"] = metrics["run"].map(dict(zip(results["run"], results["algorithm"],
+                                                       strict=True)))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_zone_report(list(runs.items()), load_scenario(DEMO, seed=seed), metrics,
+                          Path(tmp))
+        figures = [*Path(tmp, "figures").glob("*.png"),
+                   *(seed_dir / "figures" / n for n in ("rmse_vs_time.png", "bytes_by_link.png"))]
+        for figure in figures:
+            written.append(Path(shutil.copyfile(figure, out / f"{prefix}{figure.name}")))
+    return written
+
+
 def main() -> None:
     """Print the requested tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -152,9 +195,14 @@ def main() -> None:
     c.add_argument("dirs", nargs="+", type=Path)
     p = sub.add_parser("partners")
     p.add_argument("--seeds", default="0,1,2")
+    f = sub.add_parser("figures")
+    f.add_argument("dir", type=Path)
+    f.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     if args.what == "compare":
         print(compare_tables(args.dirs))
+    elif args.what == "figures":
+        print("\n".join(str(p) for p in redraw(args.dir, args.out)))
     else:
         print(partner_table([int(s) for s in args.seeds.split(",")]))
 

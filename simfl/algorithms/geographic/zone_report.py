@@ -87,8 +87,7 @@ def _draw_hrg(algorithm: str, details: Mapping[str, Any], scenario: Scenario,
         d = np.asarray(fit["d"], dtype=float)
         label = fit["domain"]
         suffix = "" if len(fits) == 1 else f"_{label}"
-        title = (f"{scenario.name}: HRG of {label} ({tree.n_zones} zones, {fit['method']}), "
-                 f"loss {fit['loss']:.4g}")
+        title = f"HRG of {label}: {tree.n_zones} zones, {fit['method']}, loss {fit['loss']:.4g}"
         plot_dendrogram(tree.merges, d.tolist(), tree.names,
                         path=figures / f"dendrogram{suffix}.png", title=title)
         per_tree = 2 if len(fits) > 1 else max(2, min(4, tree.n_zones // 3))
