@@ -71,7 +71,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "the simulation finished but its files are incomplete"
         ) from None
     if not args.quiet:
-        print(summary_table(result.summary, title=f"simfl run {scenario.name}"))
+        shown = {k: v for k, v in result.summary.items() if k != "details"}  # in summary.json
+        print(summary_table(shown, title=f"simfl run {scenario.name}"))
     print(f"run directory: {run_dir}")
     return 0
 
