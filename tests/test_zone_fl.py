@@ -3,11 +3,14 @@ round, per-zone and pooled metrics, no fusion traffic."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from simfl.cli import main
 from simfl.runs.runner import RunResult, simulate
 from simfl.scenario.load import scenario_from_text
 from tests.conftest import SMALL_GEO, trace_info
@@ -59,3 +62,14 @@ def test_a_deadline_drops_slow_users() -> None:
     drops = result.trace[result.trace["kind"] == "drop"]
     assert len(drops) > 0
     assert result.trace[result.trace["kind"] == "aggregate"].empty
+
+
+def test_simfl_run_prints_the_summary_without_the_details(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "geo.yaml"
+    scenario.write_text(SMALL_GEO.replace("rounds: 3", "rounds: 1"))
+    assert main(["run", str(scenario), "--out", str(tmp_path / "run")]) == 0
+    printed = capsys.readouterr().out
+    assert "final_metrics_node" in printed and "details." not in printed
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["details"]["zones"] == [f"norway-{r}-{c}" for r in range(2) for c in range(3)]
