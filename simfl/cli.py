@@ -99,7 +99,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       file=sys.stderr)
             point.finish()
     if not args.quiet:
-        print(summary_table(result.summary, title=f"simfl run {scenario.name}"))
+        shown = {k: v for k, v in result.summary.items() if k != "details"}  # in summary.json
+        print(summary_table(shown, title=f"simfl run {scenario.name}"))
     for warning in result.summary.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"run directory: {run_dir}")

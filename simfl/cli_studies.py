@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simfl.errors import SimflError
 from simfl.scenario.schema import Scenario
@@ -161,12 +161,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
         plot_metric_vs_cost(frames, metric, path=out / "figures" / f"{metric}_vs_bytes.png",
                             title=f"{scenario.name}: {metric} vs bytes moved and simulated time")
     _latency_figure(results, "algorithm", out)
+    reports = family_reports(names, results, metrics, scenario, out)
     write_sweep(out, results, metrics, {"scenario": scenario.name, "algorithms": names},
                 study="compare")
     shown = [c for c in results.columns if c != "run"]
     print(results[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for text in reports:
+        print(text)
     print(f"compare directory: {out}")
     return 0
+
+
+def family_reports(names: list[str], results: pd.DataFrame, metrics: pd.DataFrame,
+                   scenario: Scenario, out: Path) -> list[str]:
+    """Run each algorithm family's ``compare_report`` once over its runs; return the texts."""
+    from simfl.scenario.registry import algorithm_spec
+
+    run_of = dict(zip(results["algorithm"], results["run"], strict=True))
+    summaries = results.attrs.get("summaries", {})
+    labelled = metrics.assign(algorithm=metrics["run"].map(
+        dict(zip(results["run"], results["algorithm"], strict=True))))
+    families: dict[object, list[str]] = {}
+    for name in names:
+        report = getattr(algorithm_spec(name).cls, "compare_report", None)
+        if report is not None:
+            families.setdefault(getattr(report, "__func__", report), []).append(name)
+    texts = []
+    for members in families.values():
+        runs = [(n, summaries[run_of[n]]) for n in members if run_of.get(n) in summaries]
+        cls: Any = algorithm_spec(members[0]).cls
+        text = cls.compare_report(runs, scenario, labelled, out)
+        if text:
+            texts.append(text)
+    return texts
 
 
 def cmd_tune(args: argparse.Namespace) -> int:

@@ -64,13 +64,35 @@ output: {figures: false}
 station further along it: satellites serve r0, then r1, then pass gs0."""
 
 
+SMALL_GEO = """
+name: small_geo
+seed: 1
+data:
+  dataset: geo_workouts
+  geo_workouts:
+    countries: [{name: norway, rows: 2, cols: 3}]
+    users_per_zone: 2
+    workouts_per_user: 3
+    seq_len: 6
+model: {kind: lstm_per_step, hidden: [6]}
+training: {optimizer: rmsprop, lr: 0.01, steps: 2, batch_size: 1000, loss: rmse}
+groups: {assignment: zones}
+algorithm: {name: zone_fl, rounds: 3}
+output: {figures: false}
+"""
+"""Six zones (2 x 3 grid cells of Norway) of generated workouts, about two users each."""
+
+
 def tiny_scenario(algorithm: str, **params: Any) -> Scenario:
     """Return a world of a second or two that runs ``algorithm`` (space algorithms get the
-    small space world, the others the small FedAvg world with its shared settings kept)."""
+    small space world, zone algorithms the small geographic world, the others the small
+    FedAvg world, with its shared settings kept)."""
     from simfl.scenario.registry import algorithm_spec
     from simfl.studies.variants import with_algorithm
 
-    base = SMALL_SPACE if algorithm_spec(algorithm).config.needs_space else SMALL_FEDAVG
+    config = algorithm_spec(algorithm).config
+    base = (SMALL_SPACE if config.needs_space else SMALL_GEO if config.needs_zones
+            else SMALL_FEDAVG)
     return with_algorithm(scenario_from_text(base), algorithm, **params)
 
 
@@ -84,6 +106,12 @@ def trace_info(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def small_fedavg() -> Scenario:
     """A 12-client, 6-round FedAvg scenario with stragglers dropped at a deadline."""
     return scenario_from_text(SMALL_FEDAVG)
+
+
+@pytest.fixture
+def small_geo() -> Scenario:
+    """Zone FL over six zones of generated heart-rate workouts, 3 rounds."""
+    return scenario_from_text(SMALL_GEO)
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ BROKEN = {
     "mnist_without_path": (
         "name: a\ndata:\n  dataset: mnist\n",
         ["{f}:2: data: dataset 'mnist' is read from files: set data.path to the directory that "
-         "holds them (the built-in datasets are 'digits' and 'synthetic')"],
+         "holds them (the built-in datasets are 'digits', 'synthetic' and 'geo_workouts')"],
     ),
     "missing_name": ("seed: 1\n", ["{f}: name: is required but missing; add it"]),
 }

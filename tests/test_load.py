@@ -66,7 +66,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path: Path) -> None:
         f"{path}:3: epoch: epoch 2026-02-24T12:00:00 has no timezone; write it in UTC with a Z, "
         "e.g. 2026-02-24T12:00:00Z",
         f"{path}:5: data.dataset: 'mnst' is not allowed; choose one of 'digits', 'synthetic', "
-        "'mnist', 'fashion-mnist', 'cifar10' or 'leaf'",
+        "'mnist', 'fashion-mnist', 'cifar10', 'leaf', 'geo_workouts' or 'fitrec'",
         f"{path}:7: partition.clients: unknown key; did you mean 'num_clients'? allowed keys "
         "here are: alpha, groups, labels_per_client, min_samples_per_client, num_clients, scheme",
         f"{path}:9: training.lr: -1 is out of range; it must be > 0.0",
@@ -85,7 +85,7 @@ def test_section_rules_are_reported_with_other_problems(tmp_path: Path) -> None:
     assert load_problems(path) == [
         f"{path}:2: seed: expected a whole number, got 1.5",
         f"{path}:3: data: dataset 'mnist' is read from files: set data.path to the directory "
-        "that holds them (the built-in datasets are 'digits' and 'synthetic')",
+        "that holds them (the built-in datasets are 'digits', 'synthetic' and 'geo_workouts')",
         f"{path}:5: training: set exactly one of training.epochs and training.steps "
         "(set the other to null)",
     ]

@@ -17,15 +17,18 @@ SHAPES = {
     "lstm": (6, 3),
     "resnet8": (3, 8, 8),
     "resnet18": (3, 8, 8),
+    "lstm_per_step": (6, 3),
+    "gru_per_step": (6, 3),
 }
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_every_kind_maps_a_batch_to_outputs(kind: str) -> None:
     hidden = (4,) if kind.startswith("resnet") else (8, 8)
-    model = build_model(kind, SHAPES[kind], 7, hidden=hidden, seed=0)
+    outputs = 1 if kind.endswith("_per_step") else 7
+    model = build_model(kind, SHAPES[kind], outputs, hidden=hidden, seed=0)
     out = model(torch.zeros(5, *SHAPES[kind]))
-    assert out.shape == (5, 7)
+    assert out.shape == ((5, 6) if kind.endswith("_per_step") else (5, 7))
 
 
 @pytest.mark.parametrize("shape", [(1, 8, 8), (1, 28, 28), (3, 32, 32)])

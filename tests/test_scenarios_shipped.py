@@ -15,8 +15,9 @@ from simfl.scenario.source import read_scenario_file
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
-COMMENTED = [REPO / "scenarios" / name for name in ("quickstart.yaml", "hierarchical.yaml",
-                                                    "fusefl_digits.yaml", "fusefl_cifar10.yaml")]
+COMMENTED = [REPO / "scenarios" / name
+             for name in ("quickstart.yaml", "hierarchical.yaml", "fusefl_digits.yaml",
+                          "fusefl_cifar10.yaml", "sgfusion_demo.yaml")]
 
 
 def test_scenarios_are_shipped() -> None:

@@ -174,6 +174,33 @@ def test_regression_reduces_rmse_with_gru() -> None:
     assert np.isfinite(result.mean_loss)
 
 
+def test_rmsprop_with_rmse_loss_matches_the_official_sgfusion_update() -> None:
+    # SGFusion's clients: full-batch RMSprop (lr 1e-3, weight decay 1e-4) on sqrt(MSE)
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(6, 4, 3, generator=gen), 100.0 + torch.rand(6, 4, generator=gen)
+    cfg = TrainConfig(optimizer="rmsprop", lr=1e-3, weight_decay=1e-4, steps=5, epochs=None,
+                      batch_size=1000, loss="rmse")
+    ours = build_model("lstm_per_step", (4, 3), 1, hidden=(8,), seed=0)
+    result = train_local(ours, x, y, cfg, np.random.default_rng(0), task="regression")
+    ref = build_model("lstm_per_step", (4, 3), 1, hidden=(8,), seed=0)
+    opt = torch.optim.RMSprop(ref.parameters(), lr=1e-3, weight_decay=1e-4)
+    for _ in range(5):  # a full batch: the shuffle changes only the sample order
+        opt.zero_grad()
+        torch.sqrt(torch.nn.functional.mse_loss(ref(x), y)).backward()
+        opt.step()
+    assert get_flat(ours) == pytest.approx(get_flat(ref), abs=1e-6)
+    assert result.samples_processed == 30
+
+
+def test_per_step_targets_pool_the_error_of_every_step() -> None:
+    model = build_model("lstm_per_step", (3, 2), 1, hidden=(4,), seed=0)
+    x, y = torch.rand(5, 3, 2), torch.rand(5, 3)
+    with torch.no_grad():
+        squared = (model(x) - y) ** 2
+    metrics = evaluate(model, x, y, task="regression", batch_size=2)
+    assert metrics["rmse"] == pytest.approx(float(squared.mean().sqrt()), rel=1e-6)
+
+
 def test_evaluate_counts_correct_predictions_across_batches() -> None:
     model = build_model("logreg", (2,), 2, seed=0)
     with torch.no_grad():
@@ -189,9 +216,9 @@ def test_evaluate_counts_correct_predictions_across_batches() -> None:
 
 def test_train_config_rejects_bad_values() -> None:
     with pytest.raises(SimflError, match="lr=0 must be > 0") as info:
-        TrainConfig(lr=0, batch_size=0, optimizer="rmsprop")  # type: ignore[arg-type]
+        TrainConfig(lr=0, batch_size=0, optimizer="lbfgs")  # type: ignore[arg-type]
     text = str(info.value)
-    assert "batch_size=0 must be >= 1" in text and "optimizer 'rmsprop' is unknown" in text
+    assert "batch_size=0 must be >= 1" in text and "optimizer 'lbfgs' is unknown" in text
 
 
 def test_train_config_needs_epochs_or_steps() -> None:

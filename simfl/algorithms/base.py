@@ -75,6 +75,19 @@ class Algorithm:
         """The main process; returns when the algorithm's round budget is spent."""
         raise NotImplementedError
 
+    def details(self) -> dict[str, Any]:
+        """Return JSON-able facts of the run beyond metrics (the summary's ``details``)."""
+        return {}
+
+    @classmethod
+    def compare_report(cls, runs: Sequence[tuple[str, dict[str, Any]]], scenario: Any,
+                       metrics: Any, out_dir: Any) -> str | None:
+        """Write a family's extra tables and figures of ``simfl compare``; return text to
+        print (None: nothing). ``runs`` are (algorithm, summary) of the family's runs,
+        ``metrics`` the comparison's metrics frame (a ``run`` column), ``out_dir`` its
+        directory. Algorithms of one family share the report and get it once."""
+        return None
+
     def evaluate_global(
         self, parameters: torch.Tensor | nn.Module, round: int, node: str = "global", *,
         watched: bool = True, flops_per_sample: float | None = None,

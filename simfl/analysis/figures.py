@@ -112,8 +112,8 @@ def plot_methods_vs_time(
     """Return a figure comparing runs: ``metric`` against simulated time, one line per run.
 
     ``frames`` maps a method (or run) name to its metrics frame. Each line is ``node``
-    (default: the run's headline node, ``"global"`` or ``"region_mean"``); a run without
-    it shows the mean over its nodes at each time, and its label says so.
+    (default: the run's headline node, see :data:`~simfl.analysis.frames.HEADLINE_NODES`);
+    a run without it shows the mean over its nodes at each time, and its label says so.
     """
     if not frames:
         raise SimflError("plot_methods_vs_time needs at least one {method: metrics frame} entry")
@@ -148,7 +148,7 @@ def select_metric(
     what: str = "metrics",
 ) -> pd.DataFrame:
     """Return the rows of ``metric`` for ``nodes`` (default: the headline node if present,
-    ``"global"`` or ``"region_mean"``, else all).
+    see :data:`~simfl.analysis.frames.HEADLINE_NODES`, else all).
 
     Raises
     ------

@@ -45,6 +45,9 @@ class BatchedExecutor(JobExecutor):
             return f"it has procedure options {sorted(job.options)}"
         if job.trainable is not None:
             return "some of its parameters are frozen"
+        if handle.config.optimizer not in ("sgd", "adam") or handle.config.loss != "mse":
+            return (f"the stacked trainer does SGD/Adam on the mean squared or cross-entropy "
+                    f"loss, not {handle.config.optimizer} with {handle.config.loss}")
         x = self.clients[job.client].x
         if not batched_support(self.model_instance(spec), tuple(x.shape[1:])):
             return f"the {spec.key!r} model has no stacked form"

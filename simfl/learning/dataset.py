@@ -30,8 +30,8 @@ class Dataset:
         float32 features, shape ``(n, *feature_shape)``: ``(n, 64)``, ``(n, 1, 8, 8)``,
         ``(n, seq, feat)``.
     y
-        int64 class labels in ``[0, num_classes)`` (classification) or float32 targets
-        (regression), shape ``(n,)``.
+        int64 class labels in ``[0, num_classes)`` (classification), shape ``(n,)``, or
+        float32 targets (regression), shape ``(n,)`` or ``(n, steps)`` (one per time step).
     task
         ``"classification"`` or ``"regression"``.
     num_classes
@@ -55,8 +55,11 @@ class Dataset:
                 f"dataset {self.name!r}: x has shape {self.x.shape}; it must be "
                 "(n, *feature_shape) with at least one feature axis"
             )
-        if self.y.ndim != 1:
-            problems.append(f"dataset {self.name!r}: y has shape {self.y.shape}; it must be (n,)")
+        y_ndims = (1, 2) if self.task == "regression" else (1,)
+        if self.y.ndim not in y_ndims:
+            shapes = "(n,) or (n, steps)" if self.task == "regression" else "(n,)"
+            problems.append(f"dataset {self.name!r}: y has shape {self.y.shape}; it must be "
+                            f"{shapes}")
         elif self.x.shape[0] != self.y.shape[0]:
             problems.append(
                 f"dataset {self.name!r}: x has {self.x.shape[0]} samples but y has "

@@ -1,7 +1,8 @@
 """Model factory: logistic regression, MLP, small CNN, ResNets, GRU and LSTM, seeded init.
 
 Every model maps a batch ``(n, *input_shape)`` to ``(n, num_outputs)`` (logits for
-classification, predictions for regression).
+classification, predictions for regression), except the per-step regressors
+(``lstm_per_step``, ``gru_per_step``), which map ``(n, seq, features)`` to ``(n, seq)``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from torch import nn
 
 from simfl.errors import SimflError
 from simfl.learning.resnet import DEFAULT_WIDTH, build_resnet
+from simfl.learning.step_models import PerStepRegressor
 
-MODEL_KINDS: tuple[str, ...] = ("logreg", "mlp", "cnn", "gru", "lstm", "resnet8", "resnet18")
+MODEL_KINDS: tuple[str, ...] = ("logreg", "mlp", "cnn", "gru", "lstm", "resnet8", "resnet18",
+                                "lstm_per_step", "gru_per_step")
 RESNET_KINDS: tuple[str, ...] = ("resnet8", "resnet18")
+RECURRENT_KINDS: tuple[str, ...] = ("gru", "lstm", "lstm_per_step", "gru_per_step")
+PER_STEP_KINDS: tuple[str, ...] = ("lstm_per_step", "gru_per_step")
 
 
 class SequenceModel(nn.Module):
@@ -44,6 +49,8 @@ def build_model(
     *,
     hidden: Sequence[int] | None = None,
     seed: int,
+    context_features: int = 0,
+    target_scale: tuple[float, float] = (0.0, 1.0),
 ) -> nn.Module:
     """Return a freshly initialised model; the same arguments give bitwise equal weights.
 
@@ -61,7 +68,10 @@ def build_model(
           entries equal) over ``input_shape = (seq, feat)``; the last step feeds a Linear;
         - ``"resnet8"``/``"resnet18"``: CIFAR-style ResNet with BatchNorm
           (:mod:`simfl.learning.resnet`); ``hidden = (w,)`` is the base width (default 16
-          and 64), ``input_shape`` is ``(C, H, W)``, e.g. (3, 32, 32).
+          and 64), ``input_shape`` is ``(C, H, W)``, e.g. (3, 32, 32);
+        - ``"lstm_per_step"``/``"gru_per_step"``: like ``lstm``/``gru`` but a prediction at
+          every step, ``(n, seq)`` (:class:`~simfl.learning.step_models.PerStepRegressor`);
+          ``num_outputs`` must be 1.
     input_shape
         Shape of one sample, without the batch axis.
     num_outputs
@@ -71,14 +81,25 @@ def build_model(
         kind's base width for ResNets.
     seed
         Initialisation seed. The global torch RNG state is restored afterwards.
+    context_features
+        Per-step kinds: how many of the last input features are context (the user's
+        previous workout), read by their own encoder; 0 for none.
+    target_scale
+        Per-step kinds: ``(mean, std)`` of the target; predictions are ``mean + std * head``.
     """
     shape = tuple(int(d) for d in input_shape)
     if hidden is None:
         hidden = (DEFAULT_WIDTH[kind],) if kind in RESNET_KINDS else (64, 64)
     widths = [int(h) for h in hidden]
     _validate(kind, shape, num_outputs, widths)
+    if kind in PER_STEP_KINDS:
+        _validate_per_step(shape, num_outputs, context_features, target_scale)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
+        if kind in PER_STEP_KINDS:
+            return PerStepRegressor(kind.removesuffix("_per_step"), shape[1], widths[0],
+                                    len(widths), context_features=context_features,
+                                    target_mean=target_scale[0], target_std=target_scale[1])
         return _construct(kind, shape, num_outputs, widths)
 
 
@@ -140,7 +161,7 @@ def _validate(kind: str, shape: tuple[int, ...], outputs: int, widths: list[int]
             )
         if len(widths) != 2:
             problems.append(f"model cnn: hidden={widths} must give 2 channel counts, e.g. (16, 32)")
-    if kind in ("gru", "lstm"):
+    if kind in RECURRENT_KINDS:
         if len(shape) != 2:
             problems.append(
                 f"model {kind}: input_shape {shape} must be (sequence_length, features)"
@@ -150,5 +171,20 @@ def _validate(kind: str, shape: tuple[int, ...], outputs: int, widths: list[int]
                 f"model {kind}: hidden={widths}; stacked recurrent layers share one width, "
                 f"e.g. hidden=({widths[0]}, {widths[0]}) for two layers"
             )
+    if problems:
+        raise SimflError(problems)
+
+
+def _validate_per_step(shape: tuple[int, ...], outputs: int, context_features: int,
+                       target_scale: tuple[float, float]) -> None:
+    problems = []
+    if outputs != 1:
+        problems.append(f"per-step models predict one value per step; num_outputs={outputs} "
+                        "must be 1 (a regression target)")
+    if len(shape) == 2 and not 0 <= context_features < shape[1]:
+        problems.append(f"context_features={context_features} must leave at least one of the "
+                        f"{shape[1]} features per step as step input")
+    if not target_scale[1] > 0:
+        problems.append(f"target_scale std={target_scale[1]} must be > 0")
     if problems:
         raise SimflError(problems)

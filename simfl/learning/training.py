@@ -1,6 +1,6 @@
 """Local training and evaluation on in-memory tensors: the hot path of every simulation.
 
-``train_local`` runs minibatch SGD or Adam in place on a model, shuffling with the caller's
+``train_local`` runs minibatch SGD, Adam or RMSprop in place on a model, shuffling with the caller's
 numpy ``Generator`` and slicing the tensors directly (no DataLoader). With the same initial
 model, data and rng state it produces bitwise identical parameters.
 """
@@ -18,8 +18,9 @@ from torch import nn
 from simfl.errors import SimflError
 from simfl.learning.minibatch_schedule import total_steps
 
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
 TASKS = ("classification", "regression")
+LOSSES = ("mse", "rmse")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class TrainConfig:
     Parameters
     ----------
     optimizer
-        ``"sgd"`` or ``"adam"``; its state starts fresh at every :func:`train_local` call.
+        ``"sgd"``, ``"adam"`` or ``"rmsprop"`` (PyTorch's defaults: alpha 0.99, eps 1e-8);
+        its state starts fresh at every :func:`train_local` call.
     lr, momentum, weight_decay
         Optimizer settings (``momentum`` only for SGD).
     epochs
@@ -39,15 +41,19 @@ class TrainConfig:
         through freshly shuffled epochs.
     batch_size
         Samples per minibatch; the last minibatch of an epoch may be smaller.
+    loss
+        Regression loss: ``"mse"`` or ``"rmse"`` (its square root, as SGFusion's code
+        trains); classification always uses cross-entropy.
     """
 
-    optimizer: Literal["sgd", "adam"] = "sgd"
+    optimizer: Literal["sgd", "adam", "rmsprop"] = "sgd"
     lr: float = 0.05
     momentum: float = 0.0
     weight_decay: float = 0.0
     epochs: int | None = 1
     steps: int | None = None
     batch_size: int = 32
+    loss: Literal["mse", "rmse"] = "mse"
 
     def __post_init__(self) -> None:
         problems = []
@@ -67,6 +73,8 @@ class TrainConfig:
             problems.append(f"epochs={self.epochs} must be >= 1")
         if self.batch_size < 1:
             problems.append(f"batch_size={self.batch_size} must be >= 1")
+        if self.loss not in LOSSES:
+            problems.append(f"loss {self.loss!r} is unknown; use one of {LOSSES}")
         if problems:
             raise SimflError([f"TrainConfig: {p}" for p in problems])
 
@@ -121,7 +129,8 @@ def train_local(
     rng
         Shuffles the samples (one permutation per epoch).
     task
-        ``"classification"`` (cross-entropy) or ``"regression"`` (mean squared error).
+        ``"classification"`` (cross-entropy) or ``"regression"`` (mean squared error, or
+        its root with ``cfg.loss == "rmse"``).
     prox
         ``(w_ref, mu)``: adds ``mu/2 * ||w - w_ref||^2`` to the objective (FedProx's proximal
         term, PerMFL's lambda term), with ``w_ref`` a flat vector as from ``get_flat``. Its
@@ -134,15 +143,17 @@ def train_local(
     """
     n = _check_data(model, x, y, task)
     loss_fn = _loss_fn(task, y)
+    if task == "regression" and cfg.loss == "rmse":
+        loss_fn = _root(loss_fn)
     all_params = list(model.parameters())
     params = [p for p in all_params if p.requires_grad]
     refs = _prox_refs(all_params, prox)
     mu = float(prox[1]) if prox is not None else 0.0
-    adam = (
-        torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        if cfg.optimizer == "adam"
-        else None
-    )
+    library: torch.optim.Optimizer | None = None
+    if cfg.optimizer == "adam":
+        library = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    elif cfg.optimizer == "rmsprop":
+        library = torch.optim.RMSprop(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     momentum_bufs: list[torch.Tensor | None] = [None] * len(params)
 
     bs = cfg.batch_size
@@ -167,8 +178,8 @@ def train_local(
                     for p, r in zip(all_params, refs, strict=True):
                         if p.grad is not None:
                             p.grad.add_(p, alpha=mu).add_(r, alpha=-mu)
-                if adam is not None:
-                    adam.step()
+                if library is not None:
+                    library.step()
                 else:
                     _sgd_step(params, momentum_bufs, cfg)
             size = idx.numel()
@@ -312,6 +323,11 @@ def _loss_fn(task: str, y: torch.Tensor, reduction: str = "mean") -> LossFn:
     if y.ndim == 1:
         return lambda out, yb: nn.functional.mse_loss(out.squeeze(-1), yb, reduction=reduction)
     return lambda out, yb: nn.functional.mse_loss(out, yb, reduction=reduction)
+
+
+def _root(loss_fn: LossFn) -> LossFn:
+    """Return the square root of a mean squared error (the RMSE loss)."""
+    return lambda out, yb: torch.sqrt(loss_fn(out, yb))
 
 
 def _prox_refs(

@@ -91,6 +91,9 @@ def simulate(scenario: Scenario, *, progress: bool = False,
     summary["train_flops_per_sample"] = world.train_flops_per_sample
     summary["num_clients"] = len(world.clients)
     summary["warnings"] = outcome.run_warnings(scenario, summary, world)
+    details = algo.details()
+    if details:
+        summary["details"] = details
     return RunResult(scenario=scenario, trace=trace, metrics=metrics, summary=summary,
                      algorithm=algo)
 

@@ -28,6 +28,8 @@ class AlgorithmSection(BaseModel):
     - ``global_model``: it has one global model, recorded as node ``global``.
     - ``public_data_fraction``: the fraction of the training set held out as unlabeled
       public data (``world.public_x``) when ``data.public_fraction`` is not set (FedDF).
+    - ``needs_zones``: its client groups are geographic zones (``groups.assignment: zones``,
+      a dataset of users in zones).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,6 +43,7 @@ class AlgorithmSection(BaseModel):
     personalized: ClassVar[bool] = False
     global_model: ClassVar[bool] = True
     public_data_fraction: ClassVar[float] = 0.0
+    needs_zones: ClassVar[bool] = False
 
     def progress_total(self) -> int:
         """Return the number of progress steps of a run (rounds, or evaluation ticks)."""

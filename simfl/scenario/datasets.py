@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from simfl.learning.client_tests import (
 from simfl.learning.dataset import Dataset, train_test_split
 from simfl.learning.idx import load_mnist_idx
 from simfl.learning.leaf import load_leaf
+from simfl.learning.models import RECURRENT_KINDS
 from simfl.learning.partition import (
     partition_dirichlet,
     partition_groups,
@@ -28,10 +30,18 @@ from simfl.learning.partition import (
 from simfl.scenario.rules import region_sizes
 from simfl.scenario.schema import DataConfig, ModelConfig, PartitionConfig
 
+if TYPE_CHECKING:
+    from simfl.geo.layout import ZoneLayout
+
 
 @dataclass(frozen=True)
 class FederatedData:
-    """Client shards plus the held-out test set and what the model needs to know."""
+    """Client shards plus the held-out test set and what the model needs to know.
+
+    ``layout`` (geographic datasets) says which zone each client lives in;
+    ``target_scale`` is the training targets' (mean, std) and ``context_features`` the
+    number of context channels per step (read by per-step models).
+    """
 
     clients: list[ClientData]
     test_x: torch.Tensor
@@ -41,6 +51,9 @@ class FederatedData:
     input_shape: tuple[int, ...]
     public_x: torch.Tensor | None = None
     """Unlabeled public inputs held out of the training data (``data.public_fraction``)."""
+    layout: ZoneLayout | None = None
+    target_scale: tuple[float, float] = (0.0, 1.0)
+    context_features: int = 0
 
 
 IMAGE_MODELS = ("cnn", "resnet8", "resnet18")
@@ -120,7 +133,7 @@ def _leaf_data(data: DataConfig, partition: PartitionConfig, model: ModelConfig,
                                 f"for, but {data.path} has {len(users)} users; use at most "
                                 f"{len(users)} (or leave num_clients out to take them all)")
         users = users[: partition.num_clients]
-    sequence = model.kind in ("gru", "lstm")
+    sequence = model.kind in RECURRENT_KINDS
     clients, own = [], []
     for i, user in enumerate(users):
         train, test = user.train, user.test
@@ -193,9 +206,13 @@ def build_federated_data(
     partitioning, split with ``public_seed``, and returned unlabeled as ``public_x``.
     """
     test_rng = test_rng if test_rng is not None else np.random.default_rng(seed)
+    if data.dataset in ("geo_workouts", "fitrec"):
+        from simfl.scenario.geo_datasets import geo_federated_data
+
+        return geo_federated_data(data, rng, test_rng)
     if data.dataset == "leaf":
         return _leaf_data(data, partition, model, test_rng)
-    sequence = model.kind in ("gru", "lstm")
+    sequence = model.kind in RECURRENT_KINDS
     if data.dataset == "synthetic":
         syn = data.synthetic
         shards = synthetic_fedprox(syn.alpha, syn.beta, partition.num_clients, rng,

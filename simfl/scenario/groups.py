@@ -30,6 +30,7 @@ from simfl.network.link import Link
 from simfl.orbits.regions import great_circle_km
 
 if TYPE_CHECKING:
+    from simfl.geo.layout import ZoneLayout
     from simfl.learning.client_data import ClientData
     from simfl.scenario.schema import Scenario
 
@@ -126,10 +127,12 @@ class ClientGroups:
 def assign_clients(
     scenario: Scenario, clients: Sequence[ClientData], num_classes: int,
     rng: np.random.Generator, regions: dict[str, list[int]] | None = None,
+    layout: ZoneLayout | None = None,
 ) -> tuple[list[str], list[list[int]]]:
     """Return (group names, client indices per group) as ``scenario.groups`` says.
 
-    ``regions`` are the space world's region members (assignment ``region``).
+    ``regions`` are the space world's region members (assignment ``region``), ``layout``
+    the dataset's zones (assignment ``zones``).
     """
     cfg = scenario.groups
     n = len(clients)
@@ -139,6 +142,11 @@ def assign_clients(
         if regions is None:
             raise ScenarioError("groups.assignment: 'region' needs a space section with regions")
         return list(regions), [sorted(m) for m in regions.values()]
+    if cfg.assignment == "zones":
+        if layout is None:
+            raise ScenarioError("groups.assignment: 'zones' needs a dataset of users in zones "
+                                "(data.dataset geo_workouts or fitrec)")
+        return names or layout.names, layout.members()
     if cfg.assignment == "file":
         assert cfg.file is not None
         file_names, members = read_group_file(cfg.file, n)
@@ -172,6 +180,7 @@ def build_groups(
     nodes: dict[str, Node],
     regions: dict[str, list[int]] | None = None,
     region_positions: dict[str, tuple[float, float]] | None = None,
+    layout: ZoneLayout | None = None,
     *,
     satellites_serve: bool = True,
 ) -> ClientGroups:
@@ -180,9 +189,11 @@ def build_groups(
     Each group with a server gets its own access medium over ``network.device_edge`` (the
     link type names in the trace stay ``device_edge_up``/``device_edge_down``). Region groups
     (assignment ``region``) have no server when ``satellites_serve``; otherwise each gets an
-    edge server at its region's position.
+    edge server at its region's position. Zone groups stand at their zone's position unless
+    ``groups.positions`` says otherwise.
     """
-    names, members = assign_clients(scenario, clients, num_classes, sim.rng("groups"), regions)
+    names, members = assign_clients(scenario, clients, num_classes, sim.rng("groups"), regions,
+                                    layout)
     cfg = scenario.groups
     net = scenario.network
     by_region = regions is not None and cfg.assignment == "region"
@@ -197,11 +208,13 @@ def build_groups(
                                 "satellite or the cloud); rename the group")
         nodes[name] = Node.create(sim.env, name, "edge", scenario.servers.edge_flops_per_s)
         position = cfg.positions[j] if cfg.positions is not None else None
+        where = ((position.lat_deg, position.lon_deg) if position is not None
+                 else (region_positions or {}).get(name))
+        if where is None and layout is not None and cfg.assignment == "zones":
+            where = (layout.zones[j].lat_deg, layout.zones[j].lon_deg)
         link = net.device_edge
         groups.append(ClientGroup(
-            name, group_members, name,
-            (position.lat_deg, position.lon_deg) if position is not None
-            else (region_positions or {}).get(name),
+            name, group_members, name, where,
             Channel(sim, "device_edge_down", Link(link.latency_s, link.down_rate_bps,
                                                   link.sharing)),
             Channel(sim, "device_edge_up", Link(link.latency_s, link.up_rate_bps,

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from simfl.scenario import rules
 
 ASSIGNMENTS = ("contiguous", "round_robin", "random", "explicit", "file", "label_clusters",
-               "region")
+               "region", "zones")
 
 
 class _Section(BaseModel):
@@ -40,12 +40,14 @@ class GroupsConfig(_Section):
     ``assignment``: ``contiguous`` blocks of client indices (the default), ``round_robin``,
     ``random`` (blocks of a random permutation), ``explicit`` lists in ``members``, a
     ``file`` (CSV ``client,group``), ``label_clusters`` (k-means over the clients' label
-    histograms: groups of similar data), or ``region`` (the regions of the space section).
+    histograms: groups of similar data), ``region`` (the regions of the space section) or
+    ``zones`` (the geographic zones of a ``geo_workouts`` or ``fitrec`` dataset: one group per
+    zone with users, named after it, at its centroid).
     """
 
     count: int | None = Field(None, gt=0)
     assignment: Literal["contiguous", "round_robin", "random", "explicit", "file",
-                        "label_clusters", "region"] = "contiguous"
+                        "label_clusters", "region", "zones"] = "contiguous"
     members: list[list[int]] | None = None
     file: Path | None = None
     names: list[str] | None = None

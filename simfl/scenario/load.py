@@ -29,7 +29,9 @@ _DATA_FILES = {
     "fashion-mnist": "the four Fashion-MNIST IDX files (train-images-idx3-ubyte, ...)",
     "cifar10": "the CIFAR-10 binary batches (data_batch_1.bin .. 5, test_batch.bin)",
     "leaf": "a LEAF-layout dataset (train/*.json and test/*.json)",
+    "fitrec": "FitRec's workouts (endomondoHR_proper.json, or .json.gz)",
 }
+_FILE_DATASETS = ("fitrec",)  # data.path names a file, not a directory
 
 
 def data_path_problems(
@@ -43,16 +45,20 @@ def data_path_problems(
     if not isinstance(section, dict) or str(section.get("dataset")) not in _DATA_FILES:
         return []
     raw = section.get("path")
-    if not isinstance(raw, str) or not raw or Path(raw).is_dir():
+    is_file = section["dataset"] in _FILE_DATASETS
+    if not isinstance(raw, str) or not raw or (Path(raw).is_file() if is_file
+                                               else Path(raw).is_dir()):
         return []
     path = Path(raw)
-    state = "is a file, not a directory" if path.exists() else "does not exist"
+    state = ("does not exist" if not path.exists() else
+             "is a directory, not a file" if is_file else "is a file, not a directory")
     written = (relative or {}).get(("data", "path"))
     if written is not None:
         raw, where = written[0], f" (relative to the scenario's folder {written[1]})"
     else:
         where = "" if path.is_absolute() else f" (relative to the current directory {Path.cwd()})"
-    return [(("data", "path"), f"{raw!r}{where} {state}; set it to the directory holding "
+    holder = "the file of" if is_file else "the directory holding"
+    return [(("data", "path"), f"{raw!r}{where} {state}; set it to {holder} "
                                f"{_DATA_FILES[section['dataset']]}")]
 
 
@@ -121,7 +127,8 @@ def validate_source(
 
 
 _FILE_PATHS: tuple[YamlPath, ...] = (("data", "path"), ("space", "constellation", "tle"),
-                                     ("space", "cache_dir"), ("groups", "file"))
+                                     ("space", "cache_dir"), ("groups", "file"),
+                                     ("data", "fitrec", "zones", "file"))
 _NOT_PATHS = {"user"}  # space.cache_dir: 'user' names the user's cache folder
 
 

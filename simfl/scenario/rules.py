@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from simfl.scenario.geo_rules import geo_cross_key_problems
 from simfl.scenario.registry import config_of
 from simfl.scenario.source import YamlPath
 from simfl.scenario.units import parse_quantity
 
-FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10", "leaf")
+FILE_DATASETS = ("mnist", "fashion-mnist", "cifar10", "leaf", "fitrec")
 
 RULE_SEPARATOR = " | "
 """Joins several broken rules into one validator message (no rule message contains it)."""
@@ -25,12 +26,16 @@ RULE_SEPARATOR = " | "
 def data_path_rule(dataset: object, path: object) -> list[str]:
     """A dataset read from files needs ``data.path``."""
     if dataset in FILE_DATASETS and path is None:
+        if dataset == "fitrec":
+            return ["dataset 'fitrec' is read from a file: set data.path to FitRec's "
+                    "endomondoHR_proper.json (the built-in stand-in is 'geo_workouts')"]
         return [f"dataset {dataset!r} is read from files: set data.path to the directory that "
-                "holds them (the built-in datasets are 'digits' and 'synthetic')"]
+                "holds them (the built-in datasets are 'digits', 'synthetic' and "
+                "'geo_workouts')"]
     return []
 
 
-NATURAL_SPLIT_DATASETS = ("synthetic", "leaf")
+NATURAL_SPLIT_DATASETS = ("synthetic", "leaf", "geo_workouts", "fitrec")
 """Datasets whose users come with their own test data."""
 
 
@@ -162,15 +167,17 @@ def groups_section_rule(
     if isinstance(members, list) and members and isinstance(count, int) and count != len(
             members):
         out.append(f"count ({count}) differs from the {len(members)} member lists; drop count")
-    if assignment in ("region", "file") and count is not None:
-        out.append(f"count is set by the {'space regions' if assignment == 'region' else 'file'}"
-                   "; remove it")
+    if assignment == "zones" and num_names is not None:
+        out.append("names are the zones' own with assignment 'zones'; remove names")
+    if assignment in ("region", "file", "zones") and count is not None:
+        setter = {"region": "space regions", "file": "file", "zones": "dataset's zones"}
+        out.append(f"count is set by the {setter[str(assignment)]}; remove it")
     if assignment == "region" and (num_names is not None or num_positions is not None):
         out.append("names and positions of region groups are those of space.regions; "
                    "remove them here")
     expected = (len(members) if isinstance(members, list) and members
                 else count if count is not None
-                else None if assignment in ("explicit", "file", "region")
+                else None if assignment in ("explicit", "file", "region", "zones")
                 else DEFAULT_GROUP_COUNT)
     by_default = count is None and expected == DEFAULT_GROUP_COUNT and not members
     hint, fix = (" (the default count)", ", or set count") if by_default else ("", "")
@@ -245,7 +252,8 @@ def groups_clients_rule(assignment: object, count: object, num_clients: object,
                                        for m in group_server_names_rule(names)]
     if assignment == "explicit" and clients_known and isinstance(num_clients, int):
         out += [(("groups", "members"), m) for m in group_members_rule(members, num_clients)]
-    if (assignment not in ("explicit", "file", "region") and isinstance(count, int)
+    if (assignment not in ("explicit", "file", "region", "zones")
+            and isinstance(count, int)
             and isinstance(num_clients, int) and count > num_clients):
         out.append((("groups", "count"), f"{count} groups for {num_clients} clients leaves a "
                     "group with no client; use at most partition.num_clients groups"))
@@ -338,6 +346,7 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
     devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
                if isinstance(regions, list) else None)
     needs_space = config is not None and config.needs_space
+    out += geo_cross_key_problems(data, config is not None and config.needs_zones)
     out += space_rule(
         algo.get("name", "fedavg"), needs_space, part.get("scheme", "dirichlet"),
         space is not None, devices, part.get("num_clients", 100),

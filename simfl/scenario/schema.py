@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simfl.scenario import rules
+from simfl.scenario import geo_rules, rules
 from simfl.scenario.algorithm_section import AlgorithmSection
+from simfl.scenario.geo_schema import FitRecSection, GeoWorkoutsSection
 from simfl.scenario.groups_schema import GroupsConfig
 from simfl.scenario.space_schema import SpaceConfig
 from simfl.scenario.units import DurationS, FlopsPerS, RateBps
@@ -58,17 +59,23 @@ class DataConfig(Section):
     test set with the client's label proportions (training data unchanged);
     ``holdout`` keeps ``client_test_fraction`` of each client's shard for testing (the
     75/25 split of pFedMe and PerMFL); ``natural`` is the dataset's own per-user test split
-    (``synthetic``, ``leaf``); ``auto`` is ``natural`` where the dataset has one, else
-    ``proportional``.
+    (``synthetic``, ``leaf``, ``geo_workouts``, ``fitrec``); ``auto`` is ``natural`` where
+    the dataset has one, else ``proportional``.
+
+    ``geo_workouts`` (built in) and ``fitrec`` (``data.path``: ``endomondoHR_proper.json``)
+    are heart-rate workouts of users in geographic zones, one client per user (see their
+    sections); ``partition`` does not apply to them.
     """
 
-    dataset: Literal["digits", "synthetic", "mnist", "fashion-mnist", "cifar10", "leaf"] = (
-        "digits")
+    dataset: Literal["digits", "synthetic", "mnist", "fashion-mnist", "cifar10", "leaf",
+                     "geo_workouts", "fitrec"] = "digits"
     path: Path | None = None
     image_shape: list[Annotated[int, Field(gt=0)]] | None = None
     test_fraction: float = Field(0.2, gt=0, lt=1)
     split_seed: int | None = Field(None, ge=0, le=MAX_SEED)
     synthetic: SyntheticConfig = SyntheticConfig()
+    geo_workouts: GeoWorkoutsSection = GeoWorkoutsSection()
+    fitrec: FitRecSection = FitRecSection()
     client_test: Literal["auto", "proportional", "holdout", "natural"] = "auto"
     client_test_fraction: float = Field(0.25, gt=0, lt=1)
     min_client_test_samples: int = Field(10, ge=1)
@@ -109,10 +116,11 @@ class ModelConfig(Section):
 
     ``hidden``: the MLP's layer widths, the CNN's two channel counts, the recurrent width per
     layer, or a ResNet's one base width (stage widths double from it; default 16 for
-    ``resnet8``, 64 for ``resnet18``).
+    ``resnet8``, 64 for ``resnet18``). ``*_per_step`` kinds predict one value per time step.
     """
 
-    kind: Literal["logreg", "mlp", "cnn", "gru", "lstm", "resnet8", "resnet18"] = "mlp"
+    kind: Literal["logreg", "mlp", "cnn", "gru", "lstm", "lstm_per_step", "gru_per_step",
+                  "resnet8", "resnet18"] = "mlp"
     hidden: list[Annotated[int, Field(gt=0, le=1_000_000)]] = [64, 64]
 
     @model_validator(mode="before")
@@ -137,9 +145,13 @@ class TrainingConfig(Section):
     LSTM), one by one otherwise; ``sequential`` always one by one (the reference);
     ``batched`` insists on the stacked computation. Results agree within floating-point
     noise; simulated time does not depend on it.
+
+    ``loss`` (regression only): ``mse``, or ``rmse`` as SGFusion's code trains (with
+    ``optimizer: rmsprop``, ``lr: 1e-3``, ``weight_decay: 1e-4``, ``steps: 5`` and a
+    ``batch_size`` above any user's workouts: its 5 full-batch steps per user).
     """
 
-    optimizer: Literal["sgd", "adam"] = "sgd"
+    optimizer: Literal["sgd", "adam", "rmsprop"] = "sgd"
     lr: float = Field(0.05, gt=0)
     momentum: float = Field(0.0, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
@@ -147,6 +159,7 @@ class TrainingConfig(Section):
     steps: int | None = Field(None, gt=0)
     batch_size: int = Field(32, gt=0)
     executor: Literal["auto", "sequential", "batched"] = "auto"
+    loss: Literal["mse", "rmse"] = "mse"
 
     @model_validator(mode="before")
     @classmethod
@@ -289,7 +302,10 @@ class Scenario(Section):
                 space is not None, self.groups.names,
                 [list(m) for m in self.groups.members] if self.groups.members else None,
                 self.data.dataset != "leaf" or "num_clients" in self.partition.model_fields_set,
-            )] if self.algorithm.uses_groups else []))
+            )] if self.algorithm.uses_groups else [])
+            + [message for _path, message in geo_rules.zones_rule(
+                self.algorithm.name, self.algorithm.needs_zones, self.groups.assignment,
+                self.data.dataset, self.data.fitrec.zones is not None)])
         return self
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:

@@ -19,6 +19,7 @@ from simfl.engine.jobs import JobExecutor, ModelSpec, make_executor
 from simfl.engine.node import Node
 from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError
+from simfl.geo.layout import ZoneLayout
 from simfl.learning.client_data import ClientData
 from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
 from simfl.learning.models import build_model
@@ -61,6 +62,8 @@ class World:
     public_x
         Unlabeled public inputs held out of the training data before partitioning
         (``data.public_fraction``), for distillation (FedDF); None when there are none.
+    layout
+        Which zone each client lives in (geographic datasets), else None.
     """
 
     scenario: Scenario
@@ -83,6 +86,7 @@ class World:
     space: SpaceWorld | None = None
     groups: ClientGroups | None = None
     public_x: torch.Tensor | None = None
+    layout: ZoneLayout | None = None
     jobs: JobExecutor = field(init=False)
     _eval_model: nn.Module | None = None
 
@@ -168,9 +172,12 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
 
     def model_factory() -> nn.Module:
         return build_model(scenario.model.kind, fed.input_shape, num_outputs,
-                           hidden=scenario.model.hidden, seed=model_seed)
+                           hidden=scenario.model.hidden, seed=model_seed,
+                           context_features=fed.context_features,
+                           target_scale=fed.target_scale)
 
     probe = model_factory()
+    _check_target_shape(probe, fed.clients[0], scenario.model.kind)
     tcfg = scenario.training
     world = World(
         scenario=scenario,
@@ -184,13 +191,15 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
         model_factory=model_factory,
         train_config=TrainConfig(optimizer=tcfg.optimizer, lr=tcfg.lr, momentum=tcfg.momentum,
                                  weight_decay=tcfg.weight_decay, epochs=tcfg.epochs,
-                                 steps=tcfg.steps, batch_size=tcfg.batch_size),
+                                 steps=tcfg.steps, batch_size=tcfg.batch_size,
+                                 loss=tcfg.loss),
         train_flops_per_sample=training_flops_per_sample(probe, fed.input_shape, fed.task),
         eval_flops_per_sample=inference_flops_per_sample(probe, fed.input_shape, fed.task),
         num_parameters=num_parameters(probe),
         state_size=state_size(probe),
         payload_dtype=_DTYPES[scenario.network.payload_dtype],
         public_x=fed.public_x,
+        layout=fed.layout,
     )
     if tcfg.executor == "batched":
         from simfl.learning.batched_models import batched_support
@@ -231,7 +240,7 @@ def _add_groups(world: World, scenario: Scenario, sim: Simulation) -> None:
         return
     if not by_region:
         world.groups = build_groups(scenario, sim, world.clients, world.num_classes,
-                                    world.nodes)
+                                    world.nodes, layout=world.layout)
         return
     if world.space is None or scenario.space is None:
         return  # validation requires a space section for region groups
@@ -240,6 +249,24 @@ def _add_groups(world: World, scenario: Scenario, sim: Simulation) -> None:
         scenario.model_copy(update={"groups": GroupsConfig(assignment="region")}), sim,
         world.clients, world.num_classes, world.nodes, world.space.region_clients, positions,
         satellites_serve=satellites_serve)
+
+
+def _check_target_shape(model: nn.Module, client: ClientData, kind: str) -> None:
+    """Raise if the model's prediction for a sample does not match one sample's target."""
+    if not client.y.is_floating_point():
+        return
+    with torch.no_grad():
+        out = model(client.x[:1])
+    expected = tuple(client.y.shape[1:]) if client.y.ndim > 1 else (1,)
+    if tuple(out.shape[1:]) == expected:
+        return
+    if client.y.ndim > 1:
+        fix = ("use a per-step kind (lstm_per_step, gru_per_step) or targets at the last step "
+               "only (data.geo_workouts.target: last)")
+    else:
+        fix = "use lstm or gru, or per-step targets (data.geo_workouts.target: sequence)"
+    raise ScenarioError(f"model.kind: {kind!r} predicts shape {tuple(out.shape[1:])} per "
+                        f"sample but the data has targets of shape {expected}; {fix}")
 
 
 def _add_devices(world: World, scenario: Scenario, sim: Simulation) -> None:

@@ -73,6 +73,7 @@ def run_sweep(
 
     With a ``store``, each run is stored as it finishes, and points already stored there
     (the same resolved scenario) are read instead of run: a study resumes where it stopped.
+    ``results.attrs["summaries"]`` maps each run label to its full summary.
     """
     jobs = [(label_of(v), s.model_dump(mode="json")) for v, s in points]
     keys = [variant_key(data) for _, data in jobs]
@@ -88,7 +89,9 @@ def run_sweep(
                      address=address, progress=progress, on_result=keep)
     stored.update(zip(missing, fresh, strict=True))
     results = [stored[k] for k in range(len(jobs))]
-    return results_table(points, results), metrics_table(results)
+    table = results_table(points, results)
+    table.attrs["summaries"] = {r.label: r.summary for r in results}
+    return table, metrics_table(results)
 
 
 def results_table(points: Sequence[tuple[dict[str, Any], Scenario]],
