@@ -18,9 +18,10 @@ from simfl.errors import SimflError
 
 METRIC_COLUMNS = ("t_s", "round", "node", "metric", "value")
 GLOBAL_NODE = "global"
-HEADLINE_NODES = (GLOBAL_NODE, "region_mean")
+HEADLINE_NODES = (GLOBAL_NODE, "region_mean", "personalized")
 """The node a run's headline metrics come from, in order of preference: the global model,
-else (region algorithms, which have none) the mean over the region models."""
+else (region algorithms, which have none) the mean over the region models, else (Local:
+devices that train alone) the pooled personal models."""
 
 
 def headline_node(nodes: Iterable[str]) -> str | None:
@@ -116,7 +117,8 @@ def busy_time_by_node(trace: pd.DataFrame) -> pd.DataFrame:
 def final_metrics(metrics: pd.DataFrame) -> dict[str, float]:
     """Return ``{metric: value}``: the last value of each metric of the headline node.
 
-    The headline node is ``"global"``, else ``"region_mean"`` (:data:`HEADLINE_NODES`).
+    The headline node is ``"global"``, else ``"region_mean"``, else ``"personalized"``
+    (:data:`HEADLINE_NODES`).
     "Last" is the row with the greatest ``t_s`` (then ``round``). A metric the headline node
     does not report is the mean over the nodes that do of each node's last value.
     """

@@ -134,18 +134,27 @@ def permfl_global_step(
         If ``beta * gamma >= 1`` or either is negative.
     """
     _check_nonnegative(beta=beta, gamma=gamma)
+    problem = beta_gamma_problem(beta, gamma)
+    if problem is not None:
+        raise SimflError(problem)
     step = beta * gamma
-    if step >= 1:
-        raise SimflError(
-            f"PerMFL: beta*gamma = {beta}*{gamma} = {step:g} must be < 1. The global step "
-            "x = (1 - beta*gamma) x_old + beta*gamma * mean(w_j) is a convex combination "
-            "(a contraction toward the team mean) only for beta*gamma < 1; at "
-            f"{step:g} it extrapolates past the team mean and the paper's convergence "
-            "guarantee is lost. Use e.g. the paper's beta=0.6, gamma=1.5 (0.9). The official "
-            "code's defaults beta=0.99, gamma=5 (4.95) violate this rule."
-        )
     w_bar = average(team_models, sample_counts, weighting)
     return (1.0 - step) * x_old + step * w_bar
+
+
+def beta_gamma_problem(beta: float, gamma: float) -> str | None:
+    """Return why ``beta * gamma`` is refused (PerMFL's global step needs it < 1), or None."""
+    step = beta * gamma
+    if step < 1:
+        return None
+    return (
+        f"PerMFL: beta*gamma = {beta}*{gamma} = {step:g} must be < 1. The global step "
+        "x = (1 - beta*gamma) x_old + beta*gamma * mean(w_j) is a convex combination "
+        "(a contraction toward the team mean) only for beta*gamma < 1; at "
+        f"{step:g} it extrapolates past the team mean and the paper's convergence "
+        "guarantee is lost. Use e.g. the paper's beta=0.6, gamma=1.5 (0.9). The official "
+        "code's defaults beta=0.99, gamma=5 (4.95) violate this rule."
+    )
 
 
 def pfedme_server_step(
