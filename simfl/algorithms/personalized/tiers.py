@@ -131,7 +131,9 @@ class TeamAlgorithm(Algorithm):
             procs = [sim.process(self.team_process(g, x, r)) for g in sampled]
             yield sim.env.all_of(procs)
             for group, proc in zip(sampled, procs, strict=True):
-                self.team_models[group.name] = proc.value
+                w = proc.value
+                assert w is not None
+                self.team_models[group.name] = w
             t0 = sim.now_s
             yield from compute(sim, world.nodes["cloud"], self.global_update_flops(len(sampled)),
                                round=r, what="aggregate")
