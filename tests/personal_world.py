@@ -28,7 +28,7 @@ model: {kind: mlp, hidden: [16]}
 training: {lr: 0.1, steps: 2, batch_size: 16}
 devices: {compute: {distribution: fixed, flops_per_s: 1 MFLOPS}}
 groups: {count: 3}
-algorithm: {name: fedavg}
+algorithm: {name: local}
 output: {figures: false}
 """
 

@@ -90,7 +90,7 @@ def test_teams_not_sampled_enter_the_global_mean_with_their_last_model() -> None
 
 
 def test_beta_gamma_of_one_or_more_is_refused_at_validation() -> None:
-    text = TWO_LABELS.replace("algorithm: {name: fedavg}",
+    text = TWO_LABELS.replace("algorithm: {name: local}",
                               "algorithm: {name: permfl, beta: 0.99, gamma: 5}")
     with pytest.raises(ScenarioError, match=r"beta\*gamma = 0\.99\*5\.0 = 4\.95 must be < 1"):
         scenario_from_text(text)
