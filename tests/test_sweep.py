@@ -106,3 +106,19 @@ def test_cli_target_must_name_a_metric(tmp_path: Path,
                  "--out", str(tmp_path / "x"), "-q"])
     assert code == 2
     assert "--target 'acc=1': write METRIC=V1,V2" in capsys.readouterr().err
+
+
+def test_cli_compare_draws_personalized_accuracy_of_the_runs_that_have_it(
+        tmp_path: Path) -> None:
+    from tests.personal_world import TWO_LABELS
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(TWO_LABELS.replace("algorithm: {name: local}",
+                                           "algorithm: {name: local, rounds: 1}"))
+    out = tmp_path / "cmp"
+    code = main(["compare", str(scenario), "--algorithms", "local,fedavg", "--executor",
+                 "serial", "--out", str(out), "-q"])
+    assert code == 0
+    results = pd.read_csv(out / "results.csv").set_index("algorithm")
+    assert results["final_personalized_accuracy"].notna().tolist() == [True, False]
+    assert (out / "figures" / "personalized_accuracy_vs_time.png").exists()
