@@ -121,3 +121,13 @@ def test_shuffling_stream_decides_the_minibatches() -> None:
     b = ex.submit(TrainingJob(0, start, "b")).value()
     assert not torch.equal(a, b)
     assert np.isfinite(a.numpy()).all()
+
+
+def test_sgd_stays_available_after_another_procedure_is_registered_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from simfl.engine import jobs
+
+    monkeypatch.setattr(jobs, "_PROCEDURES", {})
+    jobs.register_procedure("custom", train_local, passes_per_sample=2.0)
+    assert jobs.procedure("sgd").fn is train_local
+    assert jobs.procedure("custom").passes_per_sample == 2.0

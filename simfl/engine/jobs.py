@@ -70,7 +70,7 @@ def register_procedure(name: str, fn: Procedure, passes_per_sample: float = 1.0)
 
 def procedure(name: str) -> ProcedureSpec:
     """Return the registered procedure ``name`` (``"sgd"`` is :func:`train_local`)."""
-    if not _PROCEDURES:
+    if "sgd" not in _PROCEDURES:
         from simfl.learning.training import train_local
 
         register_procedure("sgd", train_local)
