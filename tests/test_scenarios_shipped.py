@@ -15,7 +15,8 @@ from simfl.scenario.source import read_scenario_file
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
-COMMENTED = [REPO / "scenarios" / name for name in ("quickstart.yaml", "hierarchical.yaml")]
+COMMENTED = [REPO / "scenarios" / name for name in ("quickstart.yaml", "hierarchical.yaml",
+                                                  "permfl_synthetic.yaml", "permfl_digits.yaml")]
 
 
 def test_scenarios_are_shipped() -> None:
