@@ -14,6 +14,7 @@ import torch
 from simfl.engine.simulation import stream_seed
 from simfl.learning.params import get_flat, set_flat
 from simfl.learning.training import TrainConfig, train_local
+from simfl.runs.runner import RunResult
 from simfl.scenario.load import scenario_from_text
 from simfl.scenario.schema import Scenario
 from simfl.scenario.world import World
@@ -49,3 +50,11 @@ def trained(world: World, client: int, start: torch.Tensor, stream: str, cfg: Tr
     rng = np.random.default_rng(stream_seed(world.scenario.seed, stream))
     train_local(model, shard.x, shard.y, cfg, rng, task=world.task, prox=prox)
     return get_flat(model)
+
+
+def uploaders(result: RunResult, round: int) -> list[int]:
+    """Return the devices that sent a model to the cloud in ``round``, sorted."""
+    t = result.trace
+    up = t[(t["kind"] == "transfer") & (t["round"] == round)
+           & t["info"].str.contains('"device_cloud_up"')]
+    return sorted(int(n.split("-")[1]) for n in up["node"])

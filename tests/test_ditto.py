@@ -14,7 +14,7 @@ import torch
 from simfl.algorithms.personalized.rules import average
 from simfl.learning.paired import unpack_pair
 from simfl.runs.runner import RunResult, simulate
-from tests.personal_world import personal_scenario
+from tests.personal_world import personal_scenario, uploaders
 
 TOL = 1e-5  # absolute, parameter units
 
@@ -23,18 +23,11 @@ def run(**params: object) -> RunResult:
     return simulate(personal_scenario("ditto", **params))
 
 
-def sampled(result: RunResult, round: int) -> list[int]:
-    t = result.trace
-    up = t[(t["kind"] == "transfer") & (t["round"] == round)
-           & t["info"].str.contains('"device_cloud_up"')]
-    return sorted(int(n.split("-")[1]) for n in up["node"])
-
-
 def test_only_sampled_devices_update_their_personal_model() -> None:
     one = run(rounds=1, clients_per_round=4)
     two = run(rounds=2, clients_per_round=4)
     x0 = one.algorithm.world.initial_parameters()
-    first, second = sampled(two, 1), sampled(two, 2)
+    first, second = uploaders(two, 1), uploaders(two, 2)
     for i in range(12):
         v1, v2 = one.algorithm.device_models[i], two.algorithm.device_models[i]
         assert torch.equal(v1, x0) == (i not in first)
@@ -49,7 +42,7 @@ def test_global_model_is_the_mean_of_the_local_updates() -> None:
     final = dict(algo.device_models)
     algo.device_models = dict.fromkeys(range(12), x0)  # as at the start of round 1
     job_of = algo.job_maker(1)
-    chosen = sampled(result, 1)
+    chosen = uploaders(result, 1)
     pairs = [unpack_pair(world.jobs.submit(job_of(i, x0)).value(), world.num_parameters)
              for i in chosen]
     assert torch.allclose(algo.x, average([w for w, _ in pairs]), atol=TOL)

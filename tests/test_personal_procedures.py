@@ -29,12 +29,8 @@ from simfl.learning.personal_procedures import (
     pfedme_procedure_name,
     register_personal_procedures,
 )
-from simfl.learning.training import TrainConfig
+from tests.test_personal_training import FEATURES, TARGETS, TOL, W0, full_batch
 
-TOL = 1e-6  # absolute, parameter units
-FEATURES = torch.eye(2)
-TARGETS = torch.tensor([3.0, 0.0])
-W0 = torch.tensor([1.0, -2.0])
 V0 = torch.tensor([0.0, 1.0])
 FLOPS_PER_SAMPLE = 10.0
 
@@ -47,10 +43,6 @@ def pair(first: torch.Tensor, second: torch.Tensor) -> PairedModel:
     model = PairedModel(linear(), linear())
     set_flat(model, pack_pair(first, second, 2))
     return model
-
-
-def full_batch(lr: float, steps: int = 1) -> TrainConfig:
-    return TrainConfig(lr=lr, steps=steps, batch_size=2)
 
 
 def executor() -> SequentialExecutor:

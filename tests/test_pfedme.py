@@ -14,20 +14,13 @@ import torch
 from simfl.algorithms.personalized.rules import pfedme_server_step
 from simfl.learning.paired import unpack_pair
 from simfl.runs.runner import RunResult, simulate
-from tests.personal_world import personal_scenario
+from tests.personal_world import personal_scenario, uploaders
 
 TOL = 1e-5  # absolute, parameter units
 
 
 def run(**params: object) -> RunResult:
     return simulate(personal_scenario("pfedme", **params))
-
-
-def uploaders(result: RunResult, round: int) -> list[int]:
-    t = result.trace
-    up = t[(t["kind"] == "transfer") & (t["round"] == round)
-           & t["info"].str.contains('"device_cloud_up"')]
-    return sorted(int(n.split("-")[1]) for n in up["node"])
 
 
 def test_every_device_trains_and_the_sampled_ones_upload() -> None:

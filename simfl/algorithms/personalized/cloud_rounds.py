@@ -21,8 +21,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import simpy
 from pydantic import Field
 
+from simfl.algorithms.aggregate import aggregation_flops
 from simfl.algorithms.base import Algorithm, sample_clients
 from simfl.algorithms.personalized.device_round import JobOf, device_round
+from simfl.algorithms.personalized.evaluation import record_global
+from simfl.algorithms.personalized.rules import average
 from simfl.engine.actions import compute
 from simfl.engine.jobs import with_work
 from simfl.scenario.algorithm_section import RoundsSection
@@ -67,26 +70,41 @@ class CloudRoundsAlgorithm(Algorithm):
         self.device_models: dict[int, torch.Tensor] = {}
 
     # --- what subclasses define ------------------------------------------------------------
+    paired: ClassVar[bool] = False
+    """True: a job trains a paired model (the upload, the device's personal model)."""
+
     def job_maker(self, round: int) -> JobOf:
         """Return the function that builds a device's job this round."""
         raise NotImplementedError
 
     def absorb(self, client: int, value: torch.Tensor) -> torch.Tensor:
-        """Keep what the device keeps from its job's value; return what it uploads, (P,)."""
-        raise NotImplementedError
+        """Keep what the device keeps from its job's value; return what it uploads, (P,).
+
+        A paired job's value holds the upload and the personal model (kept); otherwise the
+        value is the upload and the device keeps nothing.
+        """
+        if not self.paired:
+            return value
+        from simfl.learning.paired import unpack_pair
+
+        upload, personal = unpack_pair(value, self.world.num_parameters)
+        self.device_models[client] = personal
+        return upload
 
     def server_update(self, x: torch.Tensor, uploads: Sequence[torch.Tensor],
                       sample_counts: Sequence[int]) -> torch.Tensor:
-        """Return the new global model from the sampled devices' uploads."""
-        raise NotImplementedError
+        """Return the new global model: the mean of the uploads (FedAvg), by default."""
+        return average(uploads, sample_counts, self.config.weighting)
 
     def server_update_flops(self, num_uploads: int) -> float:
-        """Return the FLOPs of :meth:`server_update`."""
-        raise NotImplementedError
+        """Return the FLOPs of :meth:`server_update` (the mean, by default)."""
+        return aggregation_flops(self.world.num_parameters, num_uploads)
 
     def record(self, round: int) -> bool:
-        """Record the round's metrics; return True when the target accuracy is reached."""
-        raise NotImplementedError
+        """Record ``personalized`` and ``global``; return True at the target accuracy."""
+        assert self.x is not None
+        self.evaluate_personalized(self.device_models, round)
+        return record_global(self, self.x, round)
 
     # --- the loop ---------------------------------------------------------------------------
     def local_work(self) -> TrainConfig:

@@ -23,16 +23,12 @@ paper's Algorithm 1 does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from simfl.algorithms.aggregate import aggregation_flops
 from simfl.algorithms.personalized.cloud_rounds import CloudRoundsAlgorithm, CloudRoundsSection
 from simfl.algorithms.personalized.device_round import JobOf, paired_model_spec
-from simfl.algorithms.personalized.evaluation import record_global
-from simfl.algorithms.personalized.rules import average
 from simfl.engine.jobs import TrainingJob
 from simfl.scenario.registry import register_algorithm
 
@@ -56,6 +52,7 @@ class Ditto(CloudRoundsAlgorithm):
 
     config_model = DittoConfig
     config: DittoConfig
+    paired = True
 
     def job_maker(self, round: int) -> JobOf:
         """Return the Ditto job: a paired (global copy, personal v) model."""
@@ -75,26 +72,3 @@ class Ditto(CloudRoundsAlgorithm):
                                procedure=DITTO, options=options, model=spec)
 
         return job_of
-
-    def absorb(self, client: int, value: torch.Tensor) -> torch.Tensor:
-        """Keep ``v`` on the device; return the local update of the global model."""
-        from simfl.learning.paired import unpack_pair
-
-        w, v = unpack_pair(value, self.world.num_parameters)
-        self.device_models[client] = v
-        return w
-
-    def server_update(self, x: torch.Tensor, uploads: Sequence[torch.Tensor],
-                      sample_counts: Sequence[int]) -> torch.Tensor:
-        """Return the mean of the uploads (FedAvg)."""
-        return average(uploads, sample_counts, self.config.weighting)
-
-    def server_update_flops(self, num_uploads: int) -> float:
-        """Return the FLOPs of the mean."""
-        return aggregation_flops(self.world.num_parameters, num_uploads)
-
-    def record(self, round: int) -> bool:
-        """Record ``personalized`` (v) and ``global`` (x)."""
-        assert self.x is not None
-        self.evaluate_personalized(self.device_models, round)
-        return record_global(self, self.x, round)

@@ -23,16 +23,13 @@ data only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from simfl.algorithms.aggregate import aggregation_flops
 from simfl.algorithms.personalized.cloud_rounds import CloudRoundsAlgorithm, CloudRoundsSection
 from simfl.algorithms.personalized.device_round import JobOf
 from simfl.algorithms.personalized.evaluation import record_global
-from simfl.algorithms.personalized.rules import average
 from simfl.engine.jobs import TrainingJob
 from simfl.scenario.registry import register_algorithm
 
@@ -82,19 +79,6 @@ class PerFedAvg(CloudRoundsAlgorithm):
                                procedure=PERFEDAVG, options=options)
 
         return job_of
-
-    def absorb(self, client: int, value: torch.Tensor) -> torch.Tensor:
-        """Return the device's meta-updated model (it keeps nothing)."""
-        return value
-
-    def server_update(self, x: torch.Tensor, uploads: Sequence[torch.Tensor],
-                      sample_counts: Sequence[int]) -> torch.Tensor:
-        """Return the mean of the uploads."""
-        return average(uploads, sample_counts, self.config.weighting)
-
-    def server_update_flops(self, num_uploads: int) -> float:
-        """Return the FLOPs of the mean."""
-        return aggregation_flops(self.world.num_parameters, num_uploads)
 
     def adapted(self, x: torch.Tensor, round: int) -> dict[int, torch.Tensor]:
         """Return each device's one-step adaptation of ``x`` on its own training data."""

@@ -29,7 +29,6 @@ from pydantic import Field
 from simfl.algorithms.aggregate import aggregation_flops
 from simfl.algorithms.personalized.cloud_rounds import CloudRoundsAlgorithm, CloudRoundsSection
 from simfl.algorithms.personalized.device_round import JobOf, paired_model_spec, vector_flops
-from simfl.algorithms.personalized.evaluation import record_global
 from simfl.algorithms.personalized.rules import pfedme_server_step
 from simfl.engine.jobs import TrainingJob
 from simfl.scenario.registry import register_algorithm
@@ -62,6 +61,7 @@ class PFedMe(CloudRoundsAlgorithm):
     config_model = PFedMeConfig
     config: PFedMeConfig
     trains_everyone = True
+    paired = True
 
     def job_maker(self, round: int) -> JobOf:
         """Return the pFedMe job: a paired (w, theta) model, both starting from ``x``."""
@@ -82,14 +82,6 @@ class PFedMe(CloudRoundsAlgorithm):
 
         return job_of
 
-    def absorb(self, client: int, value: torch.Tensor) -> torch.Tensor:
-        """Keep ``theta`` on the device; return the local model ``w`` it uploads."""
-        from simfl.learning.paired import unpack_pair
-
-        w, theta = unpack_pair(value, self.world.num_parameters)
-        self.device_models[client] = theta
-        return w
-
     def server_update(self, x: torch.Tensor, uploads: Sequence[torch.Tensor],
                       sample_counts: Sequence[int]) -> torch.Tensor:
         """Return ``(1 - beta) x + beta * mean(w)``."""
@@ -100,9 +92,3 @@ class PFedMe(CloudRoundsAlgorithm):
         """Return the FLOPs of the mean and the server step."""
         p = self.world.num_parameters
         return aggregation_flops(p, num_uploads) + vector_flops(p, SERVER_STEP_OPERATIONS)
-
-    def record(self, round: int) -> bool:
-        """Record ``personalized`` (theta) and ``global`` (x)."""
-        assert self.x is not None
-        self.evaluate_personalized(self.device_models, round)
-        return record_global(self, self.x, round)
