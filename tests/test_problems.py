@@ -61,8 +61,8 @@ def test_unknown_algorithm_points_at_name_and_lists_every_algorithm() -> None:
 def test_missing_algorithm_name_lists_every_algorithm() -> None:
     problem = only_problem("name: a\nalgorithm:\n  rounds: 3\n")
     assert problem.startswith(
-        "s.yaml:2: algorithm.name: is missing; it says which one to use; choose one of 'fedavg', "
-        "'fedmeld', 'hierarchical'"
+        "s.yaml:2: algorithm.name: is missing; it says which one to use; choose one of 'ditto', "
+        "'fedavg', 'fedmeld', 'hierarchical'"
     )
     assert all(repr(name) in problem for name in algorithm_names())
 

@@ -147,7 +147,8 @@ def test_algorithm_is_chosen_by_name() -> None:
 
 def test_unknown_algorithm_lists_the_names() -> None:
     with pytest.raises(ValidationError, match=r"'fedsgd'.*does not match any of the expected "
-                                              r"tags: 'fedavg', 'fedmeld', 'hierarchical'"):
+                                              r"tags: 'ditto', 'fedavg', 'fedmeld', "
+                                              r"'hierarchical'"):
         scenario(algorithm={"name": "fedsgd"})
 
 
