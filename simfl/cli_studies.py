@@ -100,6 +100,17 @@ def _latency_figure(results: pd.DataFrame, label: str, out: Path) -> None:
         plot_latency_vs_metric(results, times[0], f"final_{metric}", label=label,
                                path=out / "figures" / "latency_vs_metric.png")
 
+def _personalized_figure(frames: dict[str, pd.DataFrame], metric: str, out: Path,
+                         title: str) -> None:
+    """Draw node ``personalized`` vs simulated time for the runs that record it (if any)."""
+    from simfl.analysis.figures import plot_methods_vs_time
+
+    kept = {k: f for k, f in frames.items() if (f["node"] == "personalized").any()}
+    if kept:
+        plot_methods_vs_time(kept, metric, node="personalized", title=title,
+                             path=out / "figures" / f"personalized_{metric}_vs_time.png")
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of overrides and write results.csv, metrics.parquet, figures."""
     from simfl.analysis.figures import plot_methods_vs_time
@@ -119,6 +130,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     metric = "accuracy" if "final_accuracy" in results.columns else "rmse"
     frames = {run: metrics[metrics["run"] == run] for run in results["run"]}
     plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png")
+    _personalized_figure(frames, metric, out, f"{scenario.name}: personalized {metric}")
     keys = [k for k in axes if k != "algorithm.name"]
     if len(keys) == 2:
         plot_surface(results, keys[0], keys[1], f"final_{metric}",
@@ -156,6 +168,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
               for name, run in zip(results["algorithm"], results["run"], strict=True)}
     plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png",
                          title=f"{scenario.name}: {metric} of the methods vs simulated time")
+    _personalized_figure(frames, metric, out,
+                         f"{scenario.name}: personalized {metric} (each device's own model)")
     plot_bytes_by_link(results, label="algorithm", path=out / "figures" / "bytes_by_link.png")
     if ((metrics["node"] == BYTES_NODE) & (metrics["metric"] == "bytes_moved")).any():
         plot_metric_vs_cost(frames, metric, path=out / "figures" / f"{metric}_vs_bytes.png",

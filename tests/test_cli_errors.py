@@ -73,7 +73,8 @@ BROKEN = {
         "network:\n  device_cloud:\n    up_rate_bps: 10 MB\n",
         ["{f}:2: seed: expected a whole number, got 'x'",
          "{f}:4: partition.clients: unknown key; did you mean 'num_clients'? allowed keys here "
-         "are: alpha, groups, labels_per_client, min_samples_per_client, num_clients, scheme",
+         "are: alpha, groups, label_assignment, labels_per_client, min_samples_per_client, "
+         "num_clients, scheme",
          "{f}:5: training: set exactly one of training.epochs and training.steps "
          "(set the other to null)",
          "{f}:10: network.device_cloud.up_rate_bps: '10 MB' is a size, not a rate; write it like "

@@ -137,6 +137,15 @@ def test_methods_vs_time_averages_nodes_without_a_global_one() -> None:
     assert np.allclose(line.get_ydata(), np.array([0.0, 0.1, 0.2, 0.3, 0.4]) + 0.005)
 
 
+def test_methods_vs_time_draws_the_requested_node_beside_a_global_one() -> None:
+    frame = _metrics(["global", "personalized"])
+    frame.loc[frame["node"] == "personalized", "value"] += 1.0
+    fig = plot_methods_vs_time({"permfl": frame}, node="personalized")
+    line = fig.axes[0].get_lines()[0]
+    assert line.get_label() == "permfl"
+    assert np.allclose(line.get_ydata(), np.array([0.0, 0.1, 0.2, 0.3, 0.4]) + 1.01)
+
+
 def test_methods_vs_time_needs_a_method() -> None:
     with pytest.raises(SimflError, match="at least one"):
         plot_methods_vs_time({})

@@ -68,7 +68,8 @@ def test_every_problem_is_reported_in_file_order(tmp_path: Path) -> None:
         f"{path}:5: data.dataset: 'mnst' is not allowed; choose one of 'digits', 'synthetic', "
         "'mnist', 'fashion-mnist', 'cifar10', 'leaf', 'geo_workouts' or 'fitrec'",
         f"{path}:7: partition.clients: unknown key; did you mean 'num_clients'? allowed keys "
-        "here are: alpha, groups, labels_per_client, min_samples_per_client, num_clients, scheme",
+        "here are: alpha, groups, label_assignment, labels_per_client, min_samples_per_client, "
+        "num_clients, scheme",
         f"{path}:9: training.lr: -1 is out of range; it must be > 0.0",
         f"{path}:12: network.device_cloud.up_rate_bps: '10 MB' is a size, not a rate; write it "
         "like '10 Mbps' or '1.5 Gbps' (a bare number is bit/s)",
@@ -76,7 +77,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path: Path) -> None:
         "'5 min' or '2 h' (a bare number is seconds), got true (a boolean)",
     ]
     assert problems[7].startswith(f"{path}:15: algorithm.name: 'fedsgd' is unknown; choose one "
-                                  "of 'ensemble', 'fedavg', 'feddf', 'fedmeld'")
+                                  "of 'ditto', 'ensemble', 'fedavg', 'feddf'")
     assert len(problems) == 8
 
 

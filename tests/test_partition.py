@@ -112,6 +112,14 @@ def test_labels_per_client_spreads_labels_evenly() -> None:
     assert sorted({p.size for p in parts}) == [100]
 
 
+def test_labels_per_client_consecutive_gives_device_u_labels_u_and_u_plus_one() -> None:
+    # the pFedMe/PerMFL MNIST split: device u holds u mod 10 and (u + 1) mod 10
+    parts = partition_labels_per_client(LABELS, 12, 2, _rng(), consecutive=True)
+    assert [np.unique(LABELS[p]).tolist() for p in parts] == [
+        sorted({u % 10, (u + 1) % 10}) for u in range(12)]
+    _assert_disjoint(parts)
+
+
 def test_labels_per_client_rejects_k_above_num_classes() -> None:
     with pytest.raises(SimflError, match="has 10 distinct labels; use a value from 1 to 10"):
         partition_labels_per_client(LABELS, 5, 11, _rng())

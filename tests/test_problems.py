@@ -62,7 +62,7 @@ def test_missing_algorithm_name_lists_every_algorithm() -> None:
     problem = only_problem("name: a\nalgorithm:\n  rounds: 3\n")
     assert problem.startswith(
         "s.yaml:2: algorithm.name: is missing; it says which one to use; choose one of "
-        "'ensemble', 'fedavg', 'feddf', 'fedmeld'"
+        "'ditto', 'ensemble', 'fedavg', 'feddf'"
     )
     assert all(repr(name) in problem for name in algorithm_names())
 

@@ -126,10 +126,10 @@ def test_every_registered_algorithm_runs_on_a_tiny_world(name: str) -> None:
     metrics = summary["final_metrics"]
     if config.needs_zones:  # heart rate: the zone models' pooled RMSE is the headline
         assert 0.0 < metrics["best_rmse"] <= metrics["rmse"]
-        headline = "personalized"
     else:
         assert 0.0 <= metrics["accuracy"] <= metrics["best_accuracy"] <= 1.0
-        headline = "global" if config.global_model else "region_mean"
+    headline = ("global" if config.global_model else "region_mean" if config.needs_space
+                else "personalized")
     assert summary["final_metrics_node"] == headline
     if config.personalized:
         assert summary["final_personalized_metrics"]["loss"] >= 0.0

@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
 COMMENTED = [REPO / "scenarios" / name
              for name in ("quickstart.yaml", "hierarchical.yaml", "fusefl_digits.yaml",
-                          "fusefl_cifar10.yaml", "sgfusion_demo.yaml")]
+                          "fusefl_cifar10.yaml", "sgfusion_demo.yaml", "permfl_synthetic.yaml",
+                          "permfl_digits.yaml")]
 
 
 def test_scenarios_are_shipped() -> None:

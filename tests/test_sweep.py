@@ -158,3 +158,19 @@ def test_a_study_stores_each_run_and_resumes_only_the_missing(
     results, _ = run_sweep(points, executor="serial", progress=False, store=store)
     assert calls == ["lr=0.2"]  # only the missing variant ran again
     assert list(results["run"]) == ["lr=0.05", "lr=0.1", "lr=0.2"]
+
+
+def test_cli_compare_draws_personalized_accuracy_of_the_runs_that_have_it(
+        tmp_path: Path) -> None:
+    from tests.personal_world import TWO_LABELS
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(TWO_LABELS.replace("algorithm: {name: local}",
+                                           "algorithm: {name: local, rounds: 1}"))
+    out = tmp_path / "cmp"
+    code = main(["compare", str(scenario), "--algorithms", "local,fedavg", "--executor",
+                 "serial", "--out", str(out), "-q"])
+    assert code == 0
+    results = pd.read_csv(out / "results.csv").set_index("algorithm")
+    assert results["final_personalized_accuracy"].notna().tolist() == [True, False]
+    assert (out / "figures" / "personalized_accuracy_vs_time.png").exists()

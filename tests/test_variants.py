@@ -19,7 +19,7 @@ def test_switching_algorithm_keeps_shared_settings(small_fedavg: Scenario) -> No
 
 
 def test_unknown_algorithm_and_bad_parameter_are_reported(small_fedavg: Scenario) -> None:
-    with pytest.raises(ScenarioError, match="'fedsgd' is unknown; choose one of ensemble, fedavg"):
+    with pytest.raises(ScenarioError, match="'fedsgd' is unknown; choose one of ditto, ensemble"):
         with_algorithm(small_fedavg, "fedsgd")
     with pytest.raises(ScenarioError, match=r"^algorithm hierarchical: algorithm\.edge_rounds: 0 "
                                             r"is out of range; it must be > 0$"):

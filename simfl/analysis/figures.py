@@ -119,7 +119,9 @@ def plot_methods_vs_time(
         raise SimflError("plot_methods_vs_time needs at least one {method: metrics frame} entry")
     lines_s: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for method, frame in frames.items():
-        rows = select_metric(frame, metric, None, "node", what=f"metrics of {method!r}")
+        has_node = node is not None and (frame["node"].astype(str) == node).any()
+        rows = select_metric(frame, metric, node if has_node else None, "node",
+                             what=f"metrics of {method!r}")
         wanted = node if node is not None else headline_node(rows["node"])
         if wanted is not None and wanted in set(rows["node"].astype(str)):
             rows = rows.loc[rows["node"] == wanted].sort_values("t_s", kind="stable")

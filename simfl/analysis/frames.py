@@ -21,8 +21,8 @@ GLOBAL_NODE = "global"
 HEADLINE_NODES = (GLOBAL_NODE, "region_mean", "personalized")
 """The node a run's headline metrics come from, in order of preference: the global model,
 else (region algorithms, which have none) the mean over the region models, else (zone
-algorithms such as SGFusion) every client's own model on its own test data, pooled: what
-SGFusion reports as its aggregated RMSE."""
+algorithms such as SGFusion, and Local, whose devices train alone) every client's own model
+on its own test data, pooled: what SGFusion reports as its aggregated RMSE."""
 
 
 def headline_node(nodes: Iterable[str]) -> str | None:

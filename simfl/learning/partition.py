@@ -80,16 +80,20 @@ def partition_dirichlet(
 
 
 def partition_labels_per_client(
-    labels: np.ndarray, num_clients: int, labels_per_client: int, rng: np.random.Generator
+    labels: np.ndarray, num_clients: int, labels_per_client: int, rng: np.random.Generator,
+    consecutive: bool = False,
 ) -> list[np.ndarray]:
     """Return ``num_clients`` index arrays, each holding exactly ``labels_per_client`` labels.
 
-    The classes are put in a random order and dealt round-robin: client ``i`` holds the
-    ``labels_per_client`` consecutive classes starting at position ``i * labels_per_client``
-    (mod the number of classes), so every class is held by the same number of clients, give
-    or take one. Each class's shuffled samples are split into equal shards among its holders.
-    Classes held by no client (when ``num_clients * labels_per_client`` < number of classes)
-    are left unassigned.
+    By default the classes are put in a random order and dealt round-robin: client ``i``
+    holds the ``labels_per_client`` consecutive classes starting at position
+    ``i * labels_per_client`` (mod the number of classes), so every class is held by the same
+    number of clients, give or take one. With ``consecutive`` client ``i`` holds the classes
+    at positions ``i, i + 1, ..., i + labels_per_client - 1`` (mod the number of classes) in
+    sorted order: with digit labels, client ``u`` gets ``u mod 10`` and ``(u + 1) mod 10``,
+    the MNIST split of the pFedMe and PerMFL code. Each class's shuffled samples are split
+    into equal shards among its holders. Classes held by no client (when fewer clients than
+    classes) are left unassigned.
     """
     labels = _labels(labels)
     _check_clients(num_clients, labels.size)
@@ -100,11 +104,12 @@ def partition_labels_per_client(
             f"partition_labels_per_client: labels_per_client={k} but the data has "
             f"{classes.size} distinct labels; use a value from 1 to {classes.size}"
         )
-    order = rng.permutation(classes)
+    order = classes if consecutive else rng.permutation(classes)
+    stride = 1 if consecutive else k
     holders: dict[int, list[int]] = {int(c): [] for c in classes}
     for client in range(num_clients):
         for j in range(k):
-            holders[int(order[(client * k + j) % classes.size])].append(client)
+            holders[int(order[(client * stride + j) % classes.size])].append(client)
     chunks: list[list[np.ndarray]] = [[] for _ in range(num_clients)]
     for c in classes:
         owners = holders[int(c)]

@@ -113,7 +113,8 @@ def _partition(labels: np.ndarray, cfg: PartitionConfig, rng: np.random.Generato
         return partition_dirichlet(labels, cfg.num_clients, cfg.alpha, rng,
                                    min_samples_per_client=cfg.min_samples_per_client)
     if cfg.scheme == "labels_per_client":
-        return partition_labels_per_client(labels, cfg.num_clients, cfg.labels_per_client, rng)
+        return partition_labels_per_client(labels, cfg.num_clients, cfg.labels_per_client, rng,
+                                           consecutive=cfg.label_assignment == "consecutive")
     assert cfg.groups is not None
     # every client exists: the remainder of num_clients / groups goes to the first groups
     return partition_groups(labels, cfg.groups, region_sizes(cfg.num_clients, len(cfg.groups)),

@@ -97,6 +97,9 @@ class PartitionConfig(Section):
     num_clients: int = Field(100, gt=0)
     alpha: float = Field(0.5, gt=0)
     labels_per_client: int = Field(2, gt=0)
+    label_assignment: Literal["random", "consecutive"] = "random"
+    """Scheme ``labels_per_client``: classes dealt in a random order in disjoint blocks, or
+    client ``u`` gets labels ``u, u+1, ...`` (mod classes): the pFedMe/PerMFL MNIST split."""
     groups: list[list[int]] | None = None
     min_samples_per_client: int = Field(1, ge=1)
 
