@@ -142,3 +142,37 @@ def test_evaluate_model_takes_any_architecture() -> None:
     world = world_of()
     model = world.model_factory()
     assert world.evaluate_model(model) == world.evaluate(world.initial_parameters())
+
+
+@pytest.mark.parametrize("public", [0.0, 0.25])
+def test_synthetic_world_holds_each_clients_fedprox_shard_split_like_sklearn(
+    public: float,
+) -> None:
+    from sklearn.model_selection import train_test_split as sk_split
+
+    from simfl.learning.builtin import synthetic_fedprox
+
+    world = world_of(f"data: {{dataset: synthetic, public_fraction: {public}}}\n"
+                     "partition: {num_clients: 5}\n")
+    seed = world.scenario.seed
+    sim = Simulation(world.scenario.epoch, seed)
+    shards = synthetic_fedprox(0.5, 0.5, 5, sim.rng("partition"))
+    public_seed = int(sim.rng("public_data").integers(2**31 - 1))
+    tests, held = [], []
+    for k, (client, shard) in enumerate(zip(world.clients, shards, strict=True)):
+        train, test = sk_split(np.arange(len(shard)), test_size=0.2, random_state=seed + k)
+        train, test = np.sort(train), np.sort(test)
+        if public:
+            kept, out = sk_split(np.arange(len(train)), test_size=public,
+                                 random_state=public_seed + k)
+            held.append(shard.x[train[np.sort(out)]])
+            train = train[np.sort(kept)]
+        assert np.array_equal(client.x.numpy(), shard.x[train])
+        assert np.array_equal(client.labels, shard.y[train])
+        assert client.test_x is not None
+        assert np.array_equal(client.test_x.numpy(), shard.x[test])
+        tests.append(shard.x[test])
+    assert np.array_equal(world.test_x.numpy(), np.concatenate(tests))
+    if public:
+        assert world.public_x is not None
+        assert np.array_equal(world.public_x.numpy(), np.concatenate(held))

@@ -20,7 +20,7 @@ from simfl.engine.node import Node
 from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError
 from simfl.learning.client_data import ClientData
-from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
+from simfl.learning.flops import architecture_flops_per_sample
 from simfl.learning.models import build_model
 from simfl.learning.params import get_flat, num_parameters, set_flat, state_size
 from simfl.learning.training import EvalTotals, TrainConfig, evaluate, evaluation_totals
@@ -171,6 +171,8 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
                            hidden=scenario.model.hidden, seed=model_seed)
 
     probe = model_factory()
+    train_flops, eval_flops = architecture_flops_per_sample(
+        scenario.model.kind, tuple(scenario.model.hidden), fed.input_shape, num_outputs, fed.task)
     tcfg = scenario.training
     world = World(
         scenario=scenario,
@@ -185,8 +187,8 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
         train_config=TrainConfig(optimizer=tcfg.optimizer, lr=tcfg.lr, momentum=tcfg.momentum,
                                  weight_decay=tcfg.weight_decay, epochs=tcfg.epochs,
                                  steps=tcfg.steps, batch_size=tcfg.batch_size),
-        train_flops_per_sample=training_flops_per_sample(probe, fed.input_shape, fed.task),
-        eval_flops_per_sample=inference_flops_per_sample(probe, fed.input_shape, fed.task),
+        train_flops_per_sample=train_flops,
+        eval_flops_per_sample=eval_flops,
         num_parameters=num_parameters(probe),
         state_size=state_size(probe),
         payload_dtype=_DTYPES[scenario.network.payload_dtype],
