@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ from simfl.errors import ScenarioError
 from simfl.learning.training import evaluate
 from simfl.scenario.load import scenario_from_text
 from simfl.scenario.world import World, build_world
+
+# float32 sums in another order: metrics agree to about 1e-6
+LOSS_NOISE = 1e-5
 
 BASE = """
 name: w
@@ -176,3 +180,32 @@ def test_synthetic_world_holds_each_clients_fedprox_shard_split_like_sklearn(
     if public:
         assert world.public_x is not None
         assert np.array_equal(world.public_x.numpy(), np.concatenate(held))
+
+
+def test_many_models_are_evaluated_one_by_one_with_the_sequential_executor() -> None:
+    world = world_of("training: {executor: sequential}\n")
+    w = world.initial_parameters()
+    models = [w, w * 0.5, w * 2.0]
+    assert world.evaluate_many(models) == [world.evaluate(v) for v in models]
+
+
+def test_many_models_are_evaluated_in_one_batched_pass_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from simfl.learning import batched_evaluation
+
+    world = world_of()
+    calls = []
+    batched = batched_evaluation.evaluate_batched
+
+    def counted(*args: Any, **kwargs: Any) -> list[dict[str, float]]:
+        calls.append(args[1].shape)
+        return batched(*args, **kwargs)
+
+    monkeypatch.setattr(batched_evaluation, "evaluate_batched", counted)
+    w = world.initial_parameters()
+    models = [w, w * 0.5, w * 2.0]
+    got = world.evaluate_many(models)
+    assert calls == [(3, world.state_size)]
+    for values, v in zip(got, models, strict=True):
+        assert values == pytest.approx(world.evaluate(v), abs=LOSS_NOISE)

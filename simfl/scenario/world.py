@@ -6,7 +6,7 @@ read the scenario's raw sections for anything the world already resolved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -89,7 +89,7 @@ class World:
     @property
     def payload_bytes(self) -> int:
         """Return the bytes of one model as sent over a link (dtype-aware)."""
-        return self.state_size * torch.empty((), dtype=self.payload_dtype).element_size()
+        return self.state_size * self.payload_dtype.itemsize
 
     def initial_parameters(self) -> torch.Tensor:
         """Return the initial global model as a flat float32 vector (seeded)."""
@@ -111,6 +111,24 @@ class World:
     def evaluate_model(self, model: nn.Module) -> dict[str, float]:
         """Return test metrics of ``model``, any architecture with the world's inputs/outputs."""
         return evaluate(model, self.test_x, self.test_y, task=self.task)
+
+    def evaluate_many(self, vectors: Sequence[torch.Tensor]) -> list[dict[str, float]]:
+        """Return :meth:`evaluate`'s metrics of each model in ``vectors`` (e.g. every region's).
+
+        One stacked forward pass of all of them
+        (:func:`~simfl.learning.batched_evaluation.evaluate_batched`, equal within
+        floating-point noise) unless the training executor is ``sequential`` or the model
+        has buffers; then one model after another (the reference, bit for bit).
+        """
+        executor = self.scenario.training.executor
+        if len(vectors) < 2 or executor == "sequential" or self.state_size != self.num_parameters:
+            return [self.evaluate(v) for v in vectors]
+        from simfl.learning.batched_evaluation import evaluate_batched
+
+        if self._eval_model is None:
+            self._eval_model = self.model_factory()
+        return evaluate_batched(self._eval_model, torch.stack(list(vectors)), self.test_x,
+                                self.test_y, self.task)
 
     def evaluate_clients(self, model_of: Mapping[int, torch.Tensor]) -> dict[str, float]:
         """Return metrics of each client's model on that client's own test data, pooled.
