@@ -13,6 +13,7 @@ from simfl.learning.cifar import load_cifar10_bin
 from simfl.learning.client_data import ClientData
 from simfl.learning.client_tests import (
     holdout_indices,
+    label_pools,
     proportional_test_indices,
     proportional_test_size,
 )
@@ -240,10 +241,12 @@ def with_client_tests(
         return out
     test_labels = test_y.numpy()
     total_train = sum(c.num_samples for c in clients)
+    pools = label_pools(test_labels) if np.issubdtype(test_labels.dtype, np.integer) else None
     for c in clients:
         size = proportional_test_size(c.num_samples, total_train, len(test_labels),
                                       data.min_client_test_samples)
-        idx = torch.from_numpy(proportional_test_indices(c.labels, test_labels, size, rng))
+        idx = torch.from_numpy(proportional_test_indices(c.labels, test_labels, size, rng,
+                                                         pools))
         out.append(replace(c, test_x=test_x[idx], test_y=test_y[idx]))
     return out
 
