@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simfl.errors import SimflError
-from simfl.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from simfl.scenario.schema import Scenario
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:

@@ -74,3 +74,21 @@ def test_compare_returns_one_tidy_frame() -> None:
     assert set(runs[runs["metric"] == "bytes_moved"]["algorithm"]) == {"fedavg", "hierarchical"}
     accuracy = frame[(frame["node"] == "global") & (frame["metric"] == "accuracy")]
     assert accuracy.groupby("algorithm")["value"].count().min() >= 2
+
+
+def test_cli_help_is_light() -> None:
+    code = ("import sys\nfrom simfl import cli\ntry:\n    cli.main(['--help'])\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in ('numpy', 'pydantic', 'torch') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_validating_a_space_scenario_loads_no_pandas_or_torch() -> None:
+    code = ("import sys\nfrom simfl.scenario.load import load_scenario\n"
+            f"load_scenario({str(REPO / 'scenarios' / 'fedmeld_demo.yaml')!r})\n"
+            "print(sorted(m for m in ('pandas', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

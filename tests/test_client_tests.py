@@ -8,6 +8,7 @@ import pytest
 from simfl.errors import SimflError
 from simfl.learning.client_tests import (
     holdout_indices,
+    label_pools,
     proportional_test_indices,
     proportional_test_size,
 )
@@ -49,3 +50,23 @@ def test_holdout_keeps_a_quarter_per_label() -> None:
 def test_holdout_needs_two_samples() -> None:
     with pytest.raises(SimflError, match="a client with 1 sample cannot hold one out"):
         holdout_indices(np.array([3]), 0.25, np.random.default_rng(0))
+
+
+def test_label_pools_are_each_labels_indices_in_order() -> None:
+    labels = np.array([3, 1, 3, 0, 1, 3])
+    pools = label_pools(labels)
+    assert sorted(pools) == [0, 1, 3]
+    for c, pool in pools.items():
+        assert np.array_equal(pool, np.flatnonzero(labels == c))
+
+
+def test_draws_from_label_pools_equal_draws_that_scan_the_test_set() -> None:
+    rng = np.random.default_rng(0)
+    test_labels = rng.integers(0, 5, 300)
+    test_labels[test_labels == 4] = 2  # label 4 is absent from the test set
+    for seed in range(20):
+        train = rng.integers(0, 5, 12)
+        scanned = proportional_test_indices(train, test_labels, 15, np.random.default_rng(seed))
+        pooled = proportional_test_indices(train, test_labels, 15, np.random.default_rng(seed),
+                                           label_pools(test_labels))
+        assert np.array_equal(scanned, pooled)

@@ -7,6 +7,7 @@ from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import simpy
@@ -137,6 +138,47 @@ def test_any_satellite_after_the_last_window_is_none(schedule: ContactSchedule) 
 
 def test_any_satellite_over_an_unknown_site_is_none(schedule: ContactSchedule) -> None:
     assert schedule.next_window(None, "nowhere", 0.0) is None
+
+
+# --- open_windows --------------------------------------------------------------------------
+
+
+def test_open_windows_are_listed_by_set_time(schedule: ContactSchedule) -> None:
+    assert [w.satellite for w in schedule.open_windows("S1", 160.0)] == ["A", "C", "B"]
+    assert schedule.open_windows("S1", 200.0) == [Window("C", "S1", 120.0, 250.0),
+                                                  Window("B", "S1", 150.0, 300.0)]
+
+
+def test_open_windows_include_a_long_window_that_rose_long_before() -> None:
+    rows = [("LONG", "S1", 0.0, 10_000.0)] + [(f"S{k}", "S1", 100.0 * k, 100.0 * k + 20.0)
+                                              for k in range(1, 50)]
+    sched = ContactSchedule(plan(rows))
+    assert [w.satellite for w in sched.open_windows("S1", 4_905.0)] == ["S49", "LONG"]
+
+
+def _random_plan(seed: int) -> list[tuple[str, str, float, float]]:
+    rng = np.random.default_rng(seed)
+    rises = np.round(rng.uniform(0.0, 5_000.0, 300), 1)
+    lengths = np.round(rng.exponential(150.0, 300), 1) + 0.1
+    return [(f"SAT{int(rng.integers(40))}", f"S{int(rng.integers(3))}", float(r), float(r + d))
+            for r, d in zip(rises, lengths, strict=True)]
+
+
+def test_open_windows_and_any_satellite_match_a_scan_of_the_plan() -> None:
+    rows = _random_plan(7)
+    sched = ContactSchedule(plan(rows))
+    times = sorted({t for _, _, r, s in rows for t in (r, s, r + 0.05)} | {-1.0, 6_000.0})
+    for site in ("S0", "S1", "S2"):
+        ordered = sorted([r for r in rows if r[1] == site], key=lambda r: (r[2], r[0]))
+        for t in times:
+            open_now = sorted([r for r in ordered if r[2] <= t < r[3]], key=lambda r: r[3])
+            assert [(w.satellite, w.rise_s) for w in sched.open_windows(site, t)] == [
+                (r[0], r[2]) for r in open_now]
+            later = [r for r in ordered if r[2] > t]
+            best = (max(open_now, key=lambda r: r[3]) if open_now
+                    else later[0] if later else None)
+            got = sched.next_window(None, site, t)
+            assert (got.satellite, got.rise_s) == (best[0], best[2]) if best else got is None
 
 
 # --- next_visit ----------------------------------------------------------------------------

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from simfl.errors import DataError, SimflError
-from simfl.learning.builtin import load_digits, synthetic_fedprox
-from simfl.learning.dataset import Dataset, train_test_split
+from simfl.learning.builtin import load_digits, synthetic_fedprox, synthetic_fedprox_shards
+from simfl.learning.dataset import (
+    Dataset,
+    shuffle_split_indices,
+    split_test_size,
+    train_test_split,
+)
 
 
 def _toy(n: int = 20, classes: int = 2) -> Dataset:
@@ -132,3 +137,26 @@ def test_datasets_hash_and_compare_by_identity() -> None:
     a, b = _toy(), _toy()
     assert a == a and a != b
     assert len({a, b}) == 2
+
+
+@pytest.mark.parametrize("n,fraction,seed", [(50, 0.2, 0), (51, 0.2, 7), (403, 0.25, 12),
+                                             (1000, 0.1, 99)])
+def test_shuffle_split_is_sklearns_unstratified_split(n: int, fraction: float,
+                                                      seed: int) -> None:
+    from sklearn.model_selection import train_test_split as sk_split
+
+    want_train, want_test = sk_split(np.arange(n), test_size=fraction, random_state=seed)
+    state = np.random.RandomState(12345)
+    for got_train, got_test in (shuffle_split_indices(n, split_test_size(n, fraction), seed),
+                                shuffle_split_indices(n, split_test_size(n, fraction), seed,
+                                                      state)):
+        assert np.array_equal(got_train, np.sort(want_train))
+        assert np.array_equal(got_test, np.sort(want_test))
+
+
+def test_synthetic_shards_are_the_datasets_drawn_lazily() -> None:
+    whole = synthetic_fedprox(0.5, 1.0, 4, np.random.default_rng(2))
+    counts, shards = synthetic_fedprox_shards(0.5, 1.0, 4, np.random.default_rng(2))
+    assert counts.tolist() == [len(ds) for ds in whole]
+    for ds, (x, y) in zip(whole, shards, strict=True):
+        assert np.array_equal(ds.x, x) and np.array_equal(ds.y, y)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
 from simfl.errors import SimflError
-from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
+from simfl.learning.flops import (
+    architecture_flops_per_sample,
+    inference_flops_per_sample,
+    training_flops_per_sample,
+)
 from simfl.learning.models import build_model
 from simfl.learning.params import get_flat
 
@@ -73,3 +80,27 @@ def test_wrong_input_shape_is_reported() -> None:
     model = build_model("logreg", (64,), 10, seed=0)
     with pytest.raises(SimflError, match=r"does not accept input of shape \(32,\)"):
         inference_flops_per_sample(model, (32,))
+
+
+def test_architecture_count_equals_counting_the_model() -> None:
+    model = build_model("cnn", (1, 8, 8), 10, hidden=(4, 8), seed=3)
+    counted = (training_flops_per_sample(model, (1, 8, 8)),
+               inference_flops_per_sample(model, (1, 8, 8)))
+    assert architecture_flops_per_sample("cnn", (4, 8), (1, 8, 8), 10) == counted
+
+
+def test_architecture_count_is_remembered_per_architecture() -> None:
+    architecture_flops_per_sample.cache_clear()
+    architecture_flops_per_sample("mlp", (16,), (64,), 10)
+    architecture_flops_per_sample("mlp", (16,), (64,), 10)
+    architecture_flops_per_sample("mlp", (32,), (64,), 10)
+    info = architecture_flops_per_sample.cache_info()
+    assert (info.hits, info.misses) == (1, 2)
+
+
+def test_counting_does_not_import_dynamo() -> None:
+    code = ("import sys; from simfl.learning.flops import architecture_flops_per_sample as f; "
+            "f('mlp', (8,), (64,), 10); print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

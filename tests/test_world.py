@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ from simfl.errors import ScenarioError
 from simfl.learning.training import evaluate
 from simfl.scenario.load import scenario_from_text
 from simfl.scenario.world import World, build_world
+
+# float32 sums in another order: metrics agree to about 1e-6
+LOSS_NOISE = 1e-5
 
 BASE = """
 name: w
@@ -142,3 +146,66 @@ def test_evaluate_model_takes_any_architecture() -> None:
     world = world_of()
     model = world.model_factory()
     assert world.evaluate_model(model) == world.evaluate(world.initial_parameters())
+
+
+@pytest.mark.parametrize("public", [0.0, 0.25])
+def test_synthetic_world_holds_each_clients_fedprox_shard_split_like_sklearn(
+    public: float,
+) -> None:
+    from sklearn.model_selection import train_test_split as sk_split
+
+    from simfl.learning.builtin import synthetic_fedprox
+
+    world = world_of(f"data: {{dataset: synthetic, public_fraction: {public}}}\n"
+                     "partition: {num_clients: 5}\n")
+    seed = world.scenario.seed
+    sim = Simulation(world.scenario.epoch, seed)
+    shards = synthetic_fedprox(0.5, 0.5, 5, sim.rng("partition"))
+    public_seed = int(sim.rng("public_data").integers(2**31 - 1))
+    tests, held = [], []
+    for k, (client, shard) in enumerate(zip(world.clients, shards, strict=True)):
+        train, test = sk_split(np.arange(len(shard)), test_size=0.2, random_state=seed + k)
+        train, test = np.sort(train), np.sort(test)
+        if public:
+            kept, out = sk_split(np.arange(len(train)), test_size=public,
+                                 random_state=public_seed + k)
+            held.append(shard.x[train[np.sort(out)]])
+            train = train[np.sort(kept)]
+        assert np.array_equal(client.x.numpy(), shard.x[train])
+        assert np.array_equal(client.labels, shard.y[train])
+        assert client.test_x is not None
+        assert np.array_equal(client.test_x.numpy(), shard.x[test])
+        tests.append(shard.x[test])
+    assert np.array_equal(world.test_x.numpy(), np.concatenate(tests))
+    if public:
+        assert world.public_x is not None
+        assert np.array_equal(world.public_x.numpy(), np.concatenate(held))
+
+
+def test_many_models_are_evaluated_one_by_one_with_the_sequential_executor() -> None:
+    world = world_of("training: {executor: sequential}\n")
+    w = world.initial_parameters()
+    models = [w, w * 0.5, w * 2.0]
+    assert world.evaluate_many(models) == [world.evaluate(v) for v in models]
+
+
+def test_many_models_are_evaluated_in_one_batched_pass_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from simfl.learning import batched_evaluation
+
+    world = world_of()
+    calls = []
+    batched = batched_evaluation.evaluate_batched
+
+    def counted(*args: Any, **kwargs: Any) -> list[dict[str, float]]:
+        calls.append(args[1].shape)
+        return batched(*args, **kwargs)
+
+    monkeypatch.setattr(batched_evaluation, "evaluate_batched", counted)
+    w = world.initial_parameters()
+    models = [w, w * 0.5, w * 2.0]
+    got = world.evaluate_many(models)
+    assert calls == [(3, world.state_size)]
+    for values, v in zip(got, models, strict=True):
+        assert values == pytest.approx(world.evaluate(v), abs=LOSS_NOISE)

@@ -7,6 +7,7 @@ that yields until the next window of a satellite (or of any satellite) over a si
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,11 @@ class Window:
 class ContactSchedule:
     """Sorted contact windows per (satellite, site) and per site, for fast lookups.
 
+    Lookups that the engine makes per event (the next window of a pair, the windows open
+    over a site) bisect Python lists: a handful of windows each, where numpy's per-call cost
+    would dominate. Windows open at ``t`` over a site all rose after ``t`` minus the site's
+    longest window, so only those are looked at.
+
     Parameters
     ----------
     plan
@@ -50,20 +56,22 @@ class ContactSchedule:
         if missing:
             raise ValueError(f"contact plan lacks columns {sorted(missing)}")
         self.plan = plan
-        self._pair: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._site: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._sat: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         frame = plan[["satellite", "site", "rise_s", "set_s"]].sort_values(
             ["rise_s", "satellite", "site"], kind="stable")
-        for (sat, site), g in frame.groupby(["satellite", "site"], sort=False):
-            self._pair[(str(sat), str(site))] = (g["rise_s"].to_numpy(float),
-                                                 g["set_s"].to_numpy(float))
-        for site, g in frame.groupby("site", sort=False):
-            self._site[str(site)] = (g["rise_s"].to_numpy(float), g["set_s"].to_numpy(float),
-                                     g["satellite"].astype(str).to_numpy())
-        for sat, g in frame.groupby("satellite", sort=False):
-            self._sat[str(sat)] = (g["rise_s"].to_numpy(float), g["set_s"].to_numpy(float),
-                                   g["site"].astype(str).to_numpy())
+        rises = frame["rise_s"].to_numpy(float)
+        sets = frame["set_s"].to_numpy(float)
+        sats = frame["satellite"].astype(str).to_numpy()
+        sites = frame["site"].astype(str).to_numpy()
+        self._pair: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+        self._site: dict[str, _SiteWindows] = {}
+        self._sat: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for idx in _groups(sats, sites):
+            self._pair[(str(sats[idx[0]]), str(sites[idx[0]]))] = (rises[idx].tolist(),
+                                                                   sets[idx].tolist())
+        for idx in _groups(sites):
+            self._site[str(sites[idx[0]])] = _SiteWindows(rises[idx], sets[idx], sats[idx])
+        for idx in _groups(sats):
+            self._sat[str(sats[idx[0]])] = (rises[idx], sets[idx], sites[idx])
 
     @property
     def sites(self) -> list[str]:
@@ -77,9 +85,8 @@ class ContactSchedule:
 
     def windows(self, satellite: str, site: str) -> list[Window]:
         """Return every window of ``satellite`` over ``site``, in time order."""
-        rises, sets = self._pair.get((satellite, site), (np.empty(0), np.empty(0)))
-        return [Window(satellite, site, float(r), float(s))
-                for r, s in zip(rises, sets, strict=True)]
+        rises, sets = self._pair.get((satellite, site), ([], []))
+        return [Window(satellite, site, r, s) for r, s in zip(rises, sets, strict=True)]
 
     def next_window(self, satellite: str | None, site: str, t_s: float) -> Window | None:
         """Return the window open at ``t_s`` or the next one; None if the plan has no more.
@@ -88,33 +95,34 @@ class ContactSchedule:
         open longest) beats a future one; among future ones the earliest rise wins.
         """
         if satellite is not None:
-            rises, sets = self._pair.get((satellite, site), (np.empty(0), np.empty(0)))
-            k = int(np.searchsorted(sets, t_s, side="right"))
+            pair = self._pair.get((satellite, site))
+            if pair is None:
+                return None
+            rises, sets = pair
+            k = bisect.bisect_right(sets, t_s)
             if k >= len(sets):
                 return None
-            return Window(satellite, site, float(rises[k]), float(sets[k]))
-        if site not in self._site:
+            return Window(satellite, site, rises[k], sets[k])
+        windows = self._site.get(site)
+        if windows is None:
             return None
-        rises, sets, sats = self._site[site]
-        started = rises <= t_s
-        open_now = started & (sets > t_s)
-        if np.any(open_now):
-            idx = np.flatnonzero(open_now)
-            best = idx[np.argmax(sets[idx])]
-            return Window(str(sats[best]), site, float(rises[best]), float(sets[best]))
-        k = int(np.searchsorted(rises, t_s, side="right"))
-        if k >= len(rises):
+        open_now = windows.open_at(t_s)
+        if open_now:
+            best = max(open_now, key=windows.sets.__getitem__)  # the first of equal sets
+            return windows.window(best, site)
+        k = bisect.bisect_right(windows.rises, t_s)
+        if k >= len(windows.rises):
             return None
-        return Window(str(sats[k]), site, float(rises[k]), float(sets[k]))
+        return windows.window(k, site)
 
     def open_windows(self, site: str, t_s: float) -> list[Window]:
         """Return every window open over ``site`` at ``t_s`` (rise <= t < set), by set time."""
-        if site not in self._site:
+        windows = self._site.get(site)
+        if windows is None:
             return []
-        rises, sets, sats = self._site[site]
-        idx = np.flatnonzero((rises <= t_s) & (sets > t_s))
-        idx = idx[np.argsort(sets[idx], kind="stable")]
-        return [Window(str(sats[k]), site, float(rises[k]), float(sets[k])) for k in idx]
+        open_now = windows.open_at(t_s)
+        open_now.sort(key=windows.sets.__getitem__)  # stable: plan order among equal sets
+        return [windows.window(k, site) for k in open_now]
 
     def next_visit(
         self, satellite: str, t_s: float, exclude_site: str | None = None
@@ -140,6 +148,41 @@ class ContactSchedule:
         """Return whether ``satellite`` is above ``site``'s mask at ``t_s``."""
         w = self.next_window(satellite, site, t_s)
         return w is not None and w.rise_s <= t_s < w.set_s
+
+
+class _SiteWindows:
+    """One site's windows in rise order, as lists, and its longest window."""
+
+    def __init__(self, rises: np.ndarray, sets: np.ndarray, sats: np.ndarray) -> None:
+        self.rises: list[float] = rises.tolist()
+        self.sets: list[float] = sets.tolist()
+        self.sats: list[str] = [str(s) for s in sats]
+        # a second of margin: rise + (set - rise) may round below set
+        self.span_s = float(np.max(sets - rises)) + 1.0 if len(rises) else 0.0
+
+    def open_at(self, t_s: float) -> list[int]:
+        """Return the indices of windows with rise <= t_s < set, in rise order."""
+        lo = bisect.bisect_left(self.rises, t_s - self.span_s)
+        hi = bisect.bisect_right(self.rises, t_s)
+        sets = self.sets
+        return [k for k in range(lo, hi) if sets[k] > t_s]
+
+    def window(self, k: int, site: str) -> Window:
+        """Return window ``k`` over ``site``."""
+        return Window(self.sats[k], site, self.rises[k], self.sets[k])
+
+
+def _groups(*keys: np.ndarray) -> list[np.ndarray]:
+    """Return the row indices of each distinct key (tuple of ``keys``), rows in order."""
+    if len(keys[0]) == 0:
+        return []
+    codes = np.zeros(len(keys[0]), dtype=np.int64)
+    for key in keys:
+        values, inverse = np.unique(key, return_inverse=True)
+        codes = codes * len(values) + inverse
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return np.split(order, bounds)
 
 
 def wait_contact(

@@ -8,6 +8,8 @@ following the authors' generator (``data/synthetic_*/generate_synthetic.py``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from simfl.errors import SimflError
@@ -82,6 +84,35 @@ def synthetic_fedprox(
         ``num_clients`` datasets named ``"synthetic(alpha,beta)/client<k>"``, float32 ``x`` of
         shape ``(n_k, num_features)``, int64 labels in ``[0, num_classes)``.
     """
+    _, shards = synthetic_fedprox_shards(
+        alpha, beta, num_clients, rng, num_features=num_features, num_classes=num_classes,
+        samples_lognormal_mean=samples_lognormal_mean,
+        samples_lognormal_sigma=samples_lognormal_sigma, min_samples=min_samples)
+    tag = f"synthetic({alpha:g},{beta:g})"
+    return [Dataset(f"{tag}/client{k}", x, y, "classification", num_classes)
+            for k, (x, y) in enumerate(shards)]
+
+
+def synthetic_fedprox_shards(
+    alpha: float,
+    beta: float,
+    num_clients: int,
+    rng: np.random.Generator,
+    num_features: int = 60,
+    num_classes: int = 10,
+    samples_lognormal_mean: float = 4.0,
+    samples_lognormal_sigma: float = 2.0,
+    min_samples: int = 50,
+) -> tuple[np.ndarray, Iterator[tuple[np.ndarray, np.ndarray]]]:
+    """Return (sample counts, lazy per-client (x, y)) of :func:`synthetic_fedprox`.
+
+    The counts (int64, shape ``(num_clients,)``) are drawn at once; each client's features
+    (float32, ``(counts[k], num_features)``) and labels (int64, ``(counts[k],)``) are drawn
+    when the iterator reaches it, so a caller can place them straight into preallocated
+    arrays instead of holding every client's arrays twice (a world of 100,000 devices).
+    Same arguments and ``rng`` state give the same numbers as :func:`synthetic_fedprox`;
+    the iterator must be consumed before ``rng`` is used again.
+    """
     problems = []
     if alpha < 0 or beta < 0:
         problems.append(
@@ -115,16 +146,16 @@ def synthetic_fedprox(
     mean_x = np.stack([rng.normal(big_b[k], 1.0, num_features) for k in range(num_clients)])
     std_x = np.power(np.arange(1, num_features + 1, dtype=np.float64), -1.2) ** 0.5
 
-    tag = f"synthetic({alpha:g},{beta:g})"
-    datasets = []
-    for k in range(num_clients):
-        w = rng.normal(mean_w[k], 1.0, (num_features, num_classes))
-        b = rng.normal(mean_b[k], 1.0, num_classes)
-        # A diagonal covariance makes multivariate_normal equal to an independent scaling.
-        x = mean_x[k] + std_x * rng.standard_normal((int(counts[k]), num_features))
-        # argmax(softmax(z)) == argmax(z): softmax is monotone.
-        y = np.argmax(x @ w + b, axis=1).astype(np.int64)
-        datasets.append(
-            Dataset(f"{tag}/client{k}", x.astype(np.float32), y, "classification", num_classes)
-        )
-    return datasets
+    def shards() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for k in range(num_clients):
+            w = rng.normal(mean_w[k], 1.0, (num_features, num_classes))
+            b = rng.normal(mean_b[k], 1.0, num_classes)
+            # A diagonal covariance makes multivariate_normal equal to an independent scaling.
+            x = rng.standard_normal((int(counts[k]), num_features))
+            x *= std_x
+            x += mean_x[k]
+            # argmax(softmax(z)) == argmax(z): softmax is monotone.
+            y = np.argmax(x @ w + b, axis=1).astype(np.int64)
+            yield x.astype(np.float32), y
+
+    return counts, shards()

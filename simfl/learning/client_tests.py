@@ -5,9 +5,13 @@ Pure index arithmetic over numpy arrays; :mod:`simfl.scenario.datasets` applies 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from simfl.errors import SimflError
+
+_NONE = np.empty(0, dtype=np.int64)
 
 
 def proportional_test_indices(
@@ -15,13 +19,15 @@ def proportional_test_indices(
     test_labels: np.ndarray,
     size: int,
     rng: np.random.Generator,
+    pools: Mapping[int, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Return ``size`` indices into the test set with the client's label proportions.
 
     Integer labels: label ``c`` gets its share ``size * p_c`` of the draws (largest
     remainders round), taken without replacement from the test samples of label ``c`` (with
     replacement only where the test set has too few). Float targets: a uniform draw without
-    replacement. Sorted, shape (size,).
+    replacement. Sorted, shape (size,). ``pools`` (:func:`label_pools` of ``test_labels``)
+    saves a scan of the test set per label when many clients draw.
     """
     if size < 1:
         raise SimflError(f"a client's test set needs at least one sample, got size={size}")
@@ -39,11 +45,20 @@ def proportional_test_indices(
     for label, k in zip(classes, take, strict=True):
         if k == 0:
             continue
-        pool = np.flatnonzero(test_labels == label)
+        pool = (np.flatnonzero(test_labels == label) if pools is None
+                else pools.get(int(label), _NONE))
         if len(pool) == 0:
             pool = np.arange(len(test_labels))  # a label the test set lacks: any sample
         picked.append(rng.choice(pool, size=int(k), replace=bool(k > len(pool))))
     return np.sort(np.concatenate(picked))
+
+
+def label_pools(test_labels: np.ndarray) -> dict[int, np.ndarray]:
+    """Return each integer label's test indices, ascending (``flatnonzero(labels == c)``)."""
+    order = np.argsort(test_labels, kind="stable")
+    labels, starts = np.unique(test_labels[order], return_index=True)
+    ends = [*starts[1:].tolist(), len(order)]
+    return {int(c): order[a:b] for c, a, b in zip(labels, starts, ends, strict=True)}
 
 
 def proportional_test_size(num_train: int, total_train: int, total_test: int,

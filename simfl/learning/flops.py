@@ -13,16 +13,27 @@ recurrent matrix products, ``2 * (numel(W_ih) + numel(W_hh))`` FLOPs; its backwa
 the gradients of both inputs and both weights, twice that. When PyTorch decomposes the RNN
 into ``mm``/``addmm`` (as for GRU on CPU today) those are counted directly, with the same
 forward total.
+
+Counting runs the model once under a dispatch mode; :func:`architecture_flops_per_sample`
+does it once per architecture and input shape in a process. The first use of any
+``TorchDispatchMode`` imports ``torch._dynamo`` (2-4 s, only to shield the mode from
+``torch.compile``, which never traces a count); :func:`_without_dynamo_import` skips that
+import while a count runs.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 from torch import nn
+from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
 
 from simfl.errors import SimflError
@@ -58,6 +69,54 @@ def _custom_mapping() -> dict[Any, Any]:
     if hasattr(aten, "mkldnn_rnn_layer_backward"):
         mapping[aten.mkldnn_rnn_layer_backward] = _rnn_backward
     return mapping
+
+
+@contextmanager
+def _without_dynamo_import() -> Iterator[None]:
+    """Let a FLOP count run without importing ``torch._dynamo`` (a no-op once imported).
+
+    PyTorch wraps every dispatch mode's ``__torch_dispatch__`` in ``_disable_dynamo``, which
+    imports ``torch._dynamo`` on its first call and caches the disabled function as the
+    attribute ``__dynamo_disable`` of the raw function. While the count runs, that
+    attribute is the raw function itself (nothing is compiled here, so nothing needs
+    disabling); it is removed again afterwards. If PyTorch's layout differs, nothing is
+    changed and the import simply happens.
+    """
+    mode = getattr(flop_counter, "_FlopCounterMode", None)
+    raw = getattr(getattr(mode, "__dict__", {}).get("__torch_dispatch__"), "__wrapped__", None)
+    if raw is None or "torch._dynamo" in sys.modules or hasattr(raw, "__dynamo_disable"):
+        yield
+        return
+    setattr(raw, "__dynamo_disable", raw)  # the attribute name PyTorch looks up
+    try:
+        yield
+    finally:
+        delattr(raw, "__dynamo_disable")
+
+
+@functools.lru_cache(maxsize=256)
+def architecture_flops_per_sample(
+    kind: str,
+    hidden: tuple[int, ...] | None,
+    input_shape: tuple[int, ...],
+    num_outputs: int,
+    task: str = "classification",
+    context_features: int = 0,
+    target_scale: tuple[float, float] = (0.0, 1.0),
+) -> tuple[float, float]:
+    """Return (training, inference) FLOPs per sample of ``build_model(kind, ...)``.
+
+    Counted once per architecture (kind, widths, context features, target scale), input
+    shape, outputs and task in a process (the count does not depend on the weights), then
+    remembered.
+    """
+    from simfl.learning.models import build_model
+
+    widths = None if hidden is None else list(hidden)
+    model = build_model(kind, input_shape, num_outputs, hidden=widths, seed=0,
+                        context_features=context_features, target_scale=target_scale)
+    return (training_flops_per_sample(model, input_shape, task),
+            inference_flops_per_sample(model, input_shape, task))
 
 
 def training_flops_per_sample(
@@ -111,12 +170,12 @@ def _count(
     try:
         if train:
             probe.zero_grad(set_to_none=True)
-            with counter:
+            with _without_dynamo_import(), counter:
                 out = probe(x)
                 _check_outputs(out, num_outputs)
                 _loss(out, task).backward()
         else:
-            with torch.no_grad(), counter:
+            with _without_dynamo_import(), torch.no_grad(), counter:
                 out = probe(x)
                 _check_outputs(out, num_outputs)
     except RuntimeError as exc:
@@ -144,7 +203,7 @@ def part_flops_per_sample(
     x.requires_grad_(train and input_grad)
     counter = FlopCounterMode(display=False, custom_mapping=_custom_mapping())
     try:
-        with torch.set_grad_enabled(train), counter:
+        with _without_dynamo_import(), torch.set_grad_enabled(train), counter:
             out = probe(x)
             outs = out if isinstance(out, list | tuple) else [out]
             if train:

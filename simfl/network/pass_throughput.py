@@ -3,10 +3,15 @@
 A pass's rate is sampled on a time grid (from the slant range and a link budget, or a
 constant) and taken as linear between samples. The bits sent between two times are the
 integral of that rate; a transfer finishes where the integral reaches its size.
+
+The per-transfer lookups bisect Python lists (copies of the arrays): a transfer asks one
+or two scalar questions of a profile, where numpy's per-call cost would dominate. Python
+floats are IEEE doubles, so the answers are the same to the bit.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -31,6 +36,8 @@ class RateProfile:
     t_s: FloatArray
     rate_bps: FloatArray
     cum_bits: FloatArray = field(init=False, repr=False)
+    _lists: tuple[list[float], list[float], list[float]] = field(init=False, repr=False,
+                                                               compare=False)
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_s, dtype=float)
@@ -47,6 +54,7 @@ class RateProfile:
         object.__setattr__(self, "t_s", t)
         object.__setattr__(self, "rate_bps", r)
         object.__setattr__(self, "cum_bits", cum)
+        object.__setattr__(self, "_lists", (t.tolist(), r.tolist(), cum.tolist()))
 
     @property
     def end_s(self) -> float:
@@ -55,12 +63,13 @@ class RateProfile:
 
     def bits_until(self, t: float) -> float:
         """Return bits sendable from the first sample to time ``t`` (clipped to the grid)."""
-        t = min(max(float(t), float(self.t_s[0])), self.end_s)
-        k = min(int(np.searchsorted(self.t_s, t, side="right")), len(self.t_s) - 1)
-        t0, r0 = float(self.t_s[k - 1]), float(self.rate_bps[k - 1])
-        slope = (float(self.rate_bps[k]) - r0) / (float(self.t_s[k]) - t0)
+        ts, rates, cum = self._lists
+        t = min(max(float(t), ts[0]), ts[-1])
+        k = min(bisect.bisect_right(ts, t), len(ts) - 1)
+        t0, r0 = ts[k - 1], rates[k - 1]
+        slope = (rates[k] - r0) / (ts[k] - t0)
         u = t - t0
-        return float(self.cum_bits[k - 1]) + r0 * u + 0.5 * slope * u * u
+        return cum[k - 1] + r0 * u + 0.5 * slope * u * u
 
     def bits_between(self, a_s: float, b_s: float) -> float:
         """Return the bits sendable between times ``a_s`` and ``b_s``."""
@@ -72,17 +81,18 @@ class RateProfile:
         Between samples the rate is linear, so the bits sent are quadratic in time; the
         finish time solves that quadratic exactly.
         """
-        start_s = max(float(start_s), float(self.t_s[0]))
+        ts, rates, cum = self._lists
+        start_s = max(float(start_s), ts[0])
         if nbits <= 0:
             return start_s
         target = self.bits_until(start_s) + float(nbits)
-        if target > float(self.cum_bits[-1]) * (1 + 1e-12) + 1e-9:
+        if target > cum[-1] * (1 + 1e-12) + 1e-9:
             return None
-        k = int(np.searchsorted(self.cum_bits, target, side="left"))
-        k = min(max(k, 1), len(self.t_s) - 1)
-        t0, t1 = float(self.t_s[k - 1]), float(self.t_s[k])
-        r0, r1 = float(self.rate_bps[k - 1]), float(self.rate_bps[k])
-        need = target - float(self.cum_bits[k - 1])
+        k = bisect.bisect_left(cum, target)
+        k = min(max(k, 1), len(ts) - 1)
+        t0, t1 = ts[k - 1], ts[k]
+        r0, r1 = rates[k - 1], rates[k]
+        need = target - cum[k - 1]
         half_slope = 0.5 * (r1 - r0) / (t1 - t0)
         # Root of half_slope u^2 + r0 u - need = 0 written as 2 need / (r0 + sqrt(...)):
         # no cancellation when the slope is small next to r0 (the textbook form loses

@@ -1,67 +1,47 @@
-"""simfl.orbits: element sets (TLE, OMM, Walker shells, CelesTrak fetch) and orbital geometry."""
+"""simfl.orbits: element sets (TLE, OMM, Walker shells, CelesTrak fetch) and orbital geometry.
 
-from simfl.orbits.cache import contact_plan_key
-from simfl.orbits.catalog import load_elements, select
-from simfl.orbits.contacts import compute_contacts, elevation_deg, slant_range_km
-from simfl.orbits.elements import ElementSet
-from simfl.orbits.fetch import fetch_celestrak_group
-from simfl.orbits.ground_track import ground_tracks
-from simfl.orbits.isl import compute_isl_windows, isl_range_km
-from simfl.orbits.omm import (
-    element_set_from_omm,
-    load_omm_csv,
-    load_omm_json,
-    parse_omm_csv_text,
-    parse_omm_json_text,
-)
-from simfl.orbits.planes import planes_of
-from simfl.orbits.propagate import EcefStates, propagate_ecef
-from simfl.orbits.regions import (
-    GroundRegion,
-    regions_along_ground_track,
-    sample_points_in_region,
-)
-from simfl.orbits.sites import GroundSite
-from simfl.orbits.tle import (
-    format_tle_line,
-    load_tle,
-    parse_tle_text,
-    tle_checksum,
-    tle_lines_from_elements,
-    write_tle,
-)
-from simfl.orbits.walker import walker_delta, write_shipped_shells
+Names are imported on first use (PEP 562): importing one module of this package (the
+contact cache from ``simfl validate``, the TLE reader) loads only what it needs.
+"""
 
-__all__ = [
-    "EcefStates",
-    "ElementSet",
-    "GroundRegion",
-    "GroundSite",
-    "compute_contacts",
-    "compute_isl_windows",
-    "contact_plan_key",
-    "element_set_from_omm",
-    "elevation_deg",
-    "fetch_celestrak_group",
-    "format_tle_line",
-    "ground_tracks",
-    "isl_range_km",
-    "load_elements",
-    "load_omm_csv",
-    "load_omm_json",
-    "load_tle",
-    "parse_omm_csv_text",
-    "parse_omm_json_text",
-    "parse_tle_text",
-    "planes_of",
-    "propagate_ecef",
-    "regions_along_ground_track",
-    "sample_points_in_region",
-    "select",
-    "slant_range_km",
-    "tle_checksum",
-    "tle_lines_from_elements",
-    "walker_delta",
-    "write_shipped_shells",
-    "write_tle",
-]
+from __future__ import annotations
+
+from simfl.lazy import lazy_attributes
+
+_LAZY = {
+    "EcefStates": "simfl.orbits.propagate",
+    "ElementSet": "simfl.orbits.elements",
+    "GroundRegion": "simfl.orbits.regions",
+    "GroundSite": "simfl.orbits.sites",
+    "compute_contacts": "simfl.orbits.contacts",
+    "compute_isl_windows": "simfl.orbits.isl",
+    "contact_plan_key": "simfl.orbits.cache",
+    "element_set_from_omm": "simfl.orbits.omm",
+    "elevation_deg": "simfl.orbits.contacts",
+    "fetch_celestrak_group": "simfl.orbits.fetch",
+    "format_tle_line": "simfl.orbits.tle",
+    "ground_tracks": "simfl.orbits.ground_track",
+    "isl_range_km": "simfl.orbits.isl",
+    "load_elements": "simfl.orbits.catalog",
+    "load_omm_csv": "simfl.orbits.omm",
+    "load_omm_json": "simfl.orbits.omm",
+    "load_tle": "simfl.orbits.tle",
+    "parse_omm_csv_text": "simfl.orbits.omm",
+    "parse_omm_json_text": "simfl.orbits.omm",
+    "parse_tle_text": "simfl.orbits.tle",
+    "planes_of": "simfl.orbits.planes",
+    "propagate_ecef": "simfl.orbits.propagate",
+    "regions_along_ground_track": "simfl.orbits.regions",
+    "sample_points_in_region": "simfl.orbits.regions",
+    "select": "simfl.orbits.catalog",
+    "slant_range_km": "simfl.orbits.contacts",
+    "tle_checksum": "simfl.orbits.tle",
+    "tle_lines_from_elements": "simfl.orbits.tle",
+    "walker_delta": "simfl.orbits.walker",
+    "write_shipped_shells": "simfl.orbits.walker",
+    "write_tle": "simfl.orbits.tle",
+}
+
+__all__ = sorted(_LAZY)
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

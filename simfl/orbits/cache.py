@@ -18,12 +18,14 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from simfl.atomic import atomic_path
 from simfl.orbits.elements import ElementSet
 from simfl.orbits.sites import GroundSite
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _log = logging.getLogger(__name__)
 
@@ -84,6 +86,8 @@ def plan_path(cache_dir: Path, key: str) -> Path:
 
 def content_hash(plan: pd.DataFrame) -> str:
     """Return the hex SHA-256 of a plan's rows and columns (names, dtypes and values)."""
+    import pandas as pd
+
     digest = hashlib.sha256()
     digest.update(json.dumps([[str(c), str(t)] for c, t in plan.dtypes.items()]).encode())
     digest.update(pd.util.hash_pandas_object(plan, index=False).to_numpy().tobytes())

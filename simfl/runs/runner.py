@@ -134,10 +134,10 @@ def summarize(
             extra["time_to_personalized_target_s"] = time_to_targets(metrics, "personalized",
                                                                      targets)
     transfers = trace[trace["kind"] == "transfer"]
-    links = [_link_of(info) for info in transfers["info"]]
     by_link: Counter[str] = Counter()
-    for link, nbytes in zip(links, transfers["bytes"], strict=True):
-        by_link[link] += int(nbytes)
+    infos = transfers.groupby("info", sort=False, dropna=False)["bytes"].sum()  # parse once
+    for info, nbytes in infos.items():
+        by_link[_link_of(str(info))] += int(nbytes)
     return {
         "scenario": scenario.name,
         "algorithm": scenario.algorithm.name,

@@ -6,7 +6,7 @@ read the scenario's raw sections for anything the world already resolved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -21,7 +21,7 @@ from simfl.engine.simulation import Simulation
 from simfl.errors import ScenarioError
 from simfl.geo.layout import ZoneLayout
 from simfl.learning.client_data import ClientData
-from simfl.learning.flops import inference_flops_per_sample, training_flops_per_sample
+from simfl.learning.flops import architecture_flops_per_sample
 from simfl.learning.models import build_model
 from simfl.learning.params import get_flat, num_parameters, set_flat, state_size
 from simfl.learning.training import EvalTotals, TrainConfig, evaluate, evaluation_totals
@@ -93,7 +93,7 @@ class World:
     @property
     def payload_bytes(self) -> int:
         """Return the bytes of one model as sent over a link (dtype-aware)."""
-        return self.state_size * torch.empty((), dtype=self.payload_dtype).element_size()
+        return self.state_size * self.payload_dtype.itemsize
 
     def initial_parameters(self) -> torch.Tensor:
         """Return the initial global model as a flat float32 vector (seeded)."""
@@ -115,6 +115,24 @@ class World:
     def evaluate_model(self, model: nn.Module) -> dict[str, float]:
         """Return test metrics of ``model``, any architecture with the world's inputs/outputs."""
         return evaluate(model, self.test_x, self.test_y, task=self.task)
+
+    def evaluate_many(self, vectors: Sequence[torch.Tensor]) -> list[dict[str, float]]:
+        """Return :meth:`evaluate`'s metrics of each model in ``vectors`` (e.g. every region's).
+
+        One stacked forward pass of all of them
+        (:func:`~simfl.learning.batched_evaluation.evaluate_batched`, equal within
+        floating-point noise) unless the training executor is ``sequential`` or the model
+        has buffers; then one model after another (the reference, bit for bit).
+        """
+        executor = self.scenario.training.executor
+        if len(vectors) < 2 or executor == "sequential" or self.state_size != self.num_parameters:
+            return [self.evaluate(v) for v in vectors]
+        from simfl.learning.batched_evaluation import evaluate_batched
+
+        if self._eval_model is None:
+            self._eval_model = self.model_factory()
+        return evaluate_batched(self._eval_model, torch.stack(list(vectors)), self.test_x,
+                                self.test_y, self.task)
 
     def evaluate_clients(self, model_of: Mapping[int, torch.Tensor]) -> dict[str, float]:
         """Return metrics of each client's model on that client's own test data, pooled.
@@ -178,6 +196,9 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
 
     probe = model_factory()
     _check_target_shape(probe, fed.clients[0], scenario.model.kind)
+    train_flops, eval_flops = architecture_flops_per_sample(
+        scenario.model.kind, tuple(scenario.model.hidden), fed.input_shape, num_outputs, fed.task,
+        context_features=fed.context_features, target_scale=tuple(fed.target_scale))
     tcfg = scenario.training
     world = World(
         scenario=scenario,
@@ -193,8 +214,8 @@ def build_world(scenario: Scenario, sim: Simulation, progress: bool = False) -> 
                                  weight_decay=tcfg.weight_decay, epochs=tcfg.epochs,
                                  steps=tcfg.steps, batch_size=tcfg.batch_size,
                                  loss=tcfg.loss),
-        train_flops_per_sample=training_flops_per_sample(probe, fed.input_shape, fed.task),
-        eval_flops_per_sample=inference_flops_per_sample(probe, fed.input_shape, fed.task),
+        train_flops_per_sample=train_flops,
+        eval_flops_per_sample=eval_flops,
         num_parameters=num_parameters(probe),
         state_size=state_size(probe),
         payload_dtype=_DTYPES[scenario.network.payload_dtype],

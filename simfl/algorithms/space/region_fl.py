@@ -225,8 +225,9 @@ class RegionFL(Algorithm):
         """Record per-region, ``region_mean``, ``consensus`` and ``personalized`` metrics now."""
         t = self.sim.now_s
         per_region = {}
-        for region in self.regions.values():
-            values = self.world.evaluate(region.model)
+        regions = list(self.regions.values())
+        for region, values in zip(regions, self.world.evaluate_many([r.model for r in regions]),
+                                  strict=True):
             per_region[region.name] = values
             self.sim.metrics.record(t, region.rounds_done, f"region:{region.name}", values)
         keys = next(iter(per_region.values())).keys()
