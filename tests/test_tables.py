@@ -149,10 +149,27 @@ def test_final_metrics_takes_the_last_global_value() -> None:
     assert final_metrics(metrics) == {"accuracy": 0.8}
 
 
-def test_final_metrics_averages_nodes_without_a_global_value() -> None:
+def test_final_metrics_are_the_headline_nodes_latest_evaluation() -> None:
     metrics = _metrics([(10.0, 1, "client-1", "loss", 9.0), (20.0, 2, "client-1", "loss", 1.0),
                         (20.0, 2, "client-2", "loss", 3.0), (20.0, 2, "global", "accuracy", 0.7)])
-    assert final_metrics(metrics) == {"accuracy": 0.7, "loss": 2.0}
+    assert final_metrics(metrics) == {"accuracy": 0.7}
+    regions = _metrics([(5.0, 1, "region_mean", "accuracy", 0.4),
+                        (9.0, 2, "region_mean", "accuracy", 0.6),
+                        (9.0, 2, "region-1", "accuracy", 0.9)])
+    assert final_metrics(regions) == {"accuracy": 0.6}
+
+
+def test_final_metrics_equal_the_run_summary() -> None:
+    from pathlib import Path
+
+    import simfl
+
+    quickstart = Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.yaml"
+    result = simfl.simulate(simfl.load_scenario(quickstart,
+                                                overrides=["algorithm.rounds=2"]))
+    summary = {k: v for k, v in result.summary["final_metrics"].items()
+               if not k.startswith("best_")}
+    assert final_metrics(result.metrics) == summary
 
 
 def test_final_metrics_of_nothing_is_empty() -> None:

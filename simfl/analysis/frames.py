@@ -116,24 +116,20 @@ def busy_time_by_node(trace: pd.DataFrame) -> pd.DataFrame:
 
 
 def final_metrics(metrics: pd.DataFrame) -> dict[str, float]:
-    """Return ``{metric: value}``: the last value of each metric of the headline node.
+    """Return ``{metric: value}``: the run summary's ``final_metrics`` without the bests.
 
-    The headline node is the first of :data:`HEADLINE_NODES` present.
-    "Last" is the row with the greatest ``t_s`` (then ``round``). A metric the headline node
-    does not report is the mean over the nodes that do of each node's last value.
+    The values of the headline node (the first of :data:`HEADLINE_NODES` present; none:
+    empty) at its latest evaluation, as :func:`simfl.analysis.outcomes.final_and_best` takes them for the
+    summary, so a notebook and ``summary.json`` agree.
     """
+    from simfl.analysis.outcomes import final_and_best
+
     require_columns(metrics, METRIC_COLUMNS, "metrics")
-    if metrics.empty:
+    node = headline_node(metrics["node"]) if len(metrics) else None
+    if node is None:
         return {}
-    ordered = metrics.sort_values(["t_s", "round"], kind="stable")
-    last = ordered.groupby(["metric", "node"], sort=True)["value"].last().reset_index()
-    result: dict[str, float] = {}
-    headline = headline_node(last["node"])
-    for metric, group in last.groupby("metric", sort=True):
-        glob = group.loc[group["node"] == headline, "value"]
-        value = glob.iloc[0] if len(glob) else group["value"].mean()
-        result[str(metric)] = float(value)
-    return result
+    final, _ = final_and_best(metrics, node)
+    return {k: v for k, v in final.items() if not k.startswith("best_")}
 
 
 BYTES_NODE = "network"
