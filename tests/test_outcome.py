@@ -59,3 +59,32 @@ def test_the_cli_prints_the_run_warnings(tmp_path: Path,
     assert [line[:27] for line in err] == ["warning: no round completed"]
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["warnings"][0].startswith("no round completed")
+
+
+def test_a_diverged_run_says_so_with_the_learning_rate() -> None:
+    summary = simulate(scenario_from_text(SMALL_FEDAVG, overrides=["training.lr=1e6"])).summary
+    [warning] = summary["warnings"]
+    assert warning.startswith("training diverged: the evaluated loss became non-finite or "
+                              "over 100x its first value at node global at t=")
+    assert "lower training.lr (now 1e+06)" in warning
+
+
+def test_a_healthy_run_has_no_divergence_warning() -> None:
+    assert simulate(scenario_from_text(SMALL_FEDAVG)).summary["warnings"] == []
+
+
+def test_non_finite_losses_are_divergence_and_rising_accuracy_is_not() -> None:
+    import pandas as pd
+
+    from simfl.runs.outcome import divergence_warnings
+
+    def frame(rows: list[tuple[float, int, str, str, float]]) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=["t_s", "round", "node", "metric", "value"])
+
+    nan = frame([(0.0, 0, "global", "loss", 2.3), (5.0, 1, "global", "loss", float("nan")),
+                 (9.0, 2, "region-1", "rmse", float("inf"))])
+    [warning] = divergence_warnings(nan, 0.05)
+    assert "node global at t=5 s (round 1: loss nan), node region-1 at t=9 s" in warning
+    fine = frame([(0.0, 0, "global", "loss", 2.3), (5.0, 1, "global", "loss", 50.0),
+                  (5.0, 1, "global", "accuracy", 1e9)])
+    assert divergence_warnings(fine, 0.05) == []

@@ -119,8 +119,8 @@ def final_metrics(metrics: pd.DataFrame) -> dict[str, float]:
     """Return ``{metric: value}``: the run summary's ``final_metrics`` without the bests.
 
     The values of the headline node (the first of :data:`HEADLINE_NODES` present; none:
-    empty) at its latest evaluation, as :func:`simfl.analysis.outcomes.final_and_best` takes them for the
-    summary, so a notebook and ``summary.json`` agree.
+    empty) at its latest evaluation, as :func:`simfl.analysis.outcomes.final_and_best`
+    takes them for the summary, so a notebook and ``summary.json`` agree.
     """
     from simfl.analysis.outcomes import final_and_best
 

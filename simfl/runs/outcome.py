@@ -13,6 +13,8 @@ from simfl.scenario.algorithm_section import RoundsSection
 from simfl.scenario.preflight import preflight
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from simfl.scenario.schema import Scenario
     from simfl.scenario.world import World
 
@@ -35,12 +37,16 @@ def stop_reason(scenario: Scenario, finished: bool, stopped_early: bool) -> str:
     return "time_budget"
 
 
-def run_warnings(scenario: Scenario, summary: dict[str, Any], world: World) -> list[str]:
+def run_warnings(scenario: Scenario, summary: dict[str, Any], world: World,
+                 metrics: pd.DataFrame | None = None) -> list[str]:
     """Return the warnings of a finished run: the scenario's own, then what happened.
 
-    ``summary`` needs ``rounds_completed``, ``stop_reason`` and ``simulated_time_s``.
+    ``summary`` needs ``rounds_completed``, ``stop_reason`` and ``simulated_time_s``;
+    ``metrics`` (the run's tidy metrics frame), when given, is checked for divergence.
     """
     warnings = list(preflight(scenario).warnings)
+    if metrics is not None:
+        warnings.extend(divergence_warnings(metrics, scenario.training.lr))
     simulated_s = float(summary["simulated_time_s"])
     space = world.space
     if space is not None:
@@ -61,3 +67,42 @@ def run_warnings(scenario: Scenario, summary: dict[str, Any], world: World) -> l
             f"{summary['stop_reason']}): no model update was aggregated, so the final metrics "
             f"are those of the initial model; {hint}")
     return warnings
+
+
+EXPLODED_FACTOR = 100.0
+"""A loss (or RMSE) this many times a node's first evaluated value counts as diverged."""
+
+
+def divergence_warnings(metrics: pd.DataFrame, lr: float) -> list[str]:
+    """Return a warning if some node's loss or RMSE diverged, else nothing.
+
+    Diverged: not finite, or above :data:`EXPLODED_FACTOR` times the node's first evaluated
+    value (the initial model's loss, in most runs). A diverged model still reports an
+    accuracy (about chance), so without this a run that blew up would look like a run that
+    merely learned badly. The warning names the first nodes, when and what was evaluated,
+    and the learning rate to lower.
+    """
+    import numpy as np
+
+    watched = metrics[metrics["metric"].isin(["loss", "rmse"])].sort_values(
+        ["t_s", "round"], kind="stable")
+    if watched.empty:
+        return []
+    values = watched["value"].to_numpy(dtype=float)
+    first = watched.groupby(["node", "metric"], sort=False)["value"].transform("first")
+    start = first.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        diverged = ~np.isfinite(values) | (np.isfinite(start) & (start > 0)
+                                           & (values > EXPLODED_FACTOR * start))
+    bad = watched[diverged].drop_duplicates("node")
+    if bad.empty:
+        return []
+    shown = bad.head(3)
+    where = ", ".join(f"node {n} at t={t:g} s (round {r}: {m} {v:.4g})" for n, t, r, m, v in zip(
+        shown["node"], shown["t_s"], shown["round"], shown["metric"], shown["value"],
+        strict=True))
+    more = f" and {len(bad) - 3} more node(s)" if len(bad) > 3 else ""
+    return [f"training diverged: the evaluated loss became non-finite or over "
+            f"{EXPLODED_FACTOR:g}x its first value at {where}{more}; those models are garbage "
+            f"from there on (accuracy near chance); lower training.lr (now {lr:g}) or the "
+            f"local steps"]

@@ -90,7 +90,7 @@ def simulate(scenario: Scenario, *, progress: bool = False,
                         algo.rounds_completed)
     summary["train_flops_per_sample"] = world.train_flops_per_sample
     summary["num_clients"] = len(world.clients)
-    summary["warnings"] = outcome.run_warnings(scenario, summary, world)
+    summary["warnings"] = outcome.run_warnings(scenario, summary, world, metrics)
     details = algo.details()
     if details:
         summary["details"] = details
