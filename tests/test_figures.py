@@ -50,6 +50,14 @@ def test_metric_vs_time_draws_the_requested_nodes() -> None:
     assert _labels(fig) == ["client-1", "client-2"]
 
 
+def test_metric_vs_time_draws_all_nodes_that_report_the_metric() -> None:
+    frame = pd.concat([_metrics(["global", "client-1"]),
+                       pd.DataFrame({"t_s": [1.0], "round": [1], "node": ["network"],
+                                     "metric": ["bytes_moved"], "value": [10.0]})])
+    fig = plot_metric_vs_time(frame, nodes="all")
+    assert _labels(fig) == ["global", "client-1"]
+
+
 def test_metric_vs_time_lines_by_another_column() -> None:
     a = _metrics(["global"]).assign(method="fedavg")
     b = _metrics(["global"]).assign(method="fedprox")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from simfl.algorithms.fedavg import FedAvg, FedAvgConfig
+from simfl.analysis.frames import metric_with_bytes
 from simfl.errors import ScenarioError
 from simfl.runs.runner import simulate
 from simfl.scenario import registry
@@ -119,7 +120,8 @@ def test_validating_a_scenario_does_not_import_torch() -> None:
 @pytest.mark.parametrize("name", registry.algorithm_names())
 def test_every_registered_algorithm_runs_on_a_tiny_world(name: str) -> None:
     config = registry.algorithm_spec(name).config
-    summary = simulate(tiny_scenario(name)).summary
+    result = simulate(tiny_scenario(name))
+    summary = result.summary
     assert summary["algorithm"] == name
     assert summary["rounds_completed"] > 0
     assert summary["bytes_moved"] > 0 and summary["flops_computed"] > 0
@@ -128,6 +130,14 @@ def test_every_registered_algorithm_runs_on_a_tiny_world(name: str) -> None:
         assert 0.0 < metrics["best_rmse"] <= metrics["rmse"]
     else:
         assert 0.0 <= metrics["accuracy"] <= metrics["best_accuracy"] <= 1.0
+    # every headline evaluation can be set against the bytes moved by then
+    headline = "rmse" if config.needs_zones else "accuracy"
+    node = summary["final_metrics_node"]
+    evaluations = result.metrics[(result.metrics["node"] == node)
+                                 & (result.metrics["metric"] == headline)]
+    with_bytes = metric_with_bytes(result.metrics, headline, node)
+    assert len(with_bytes) == len(evaluations) > 0
+    assert with_bytes["bytes_moved"].is_monotonic_increasing
     headline = ("global" if config.global_model else "region_mean" if config.needs_space
                 else "personalized")
     assert summary["final_metrics_node"] == headline

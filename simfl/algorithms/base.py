@@ -70,6 +70,7 @@ class Algorithm:
         self.stopped_early = False
         self.rounds_completed = 0
         """Rounds aggregated so far (cloud rounds; for region algorithms, region rounds)."""
+        self._bytes_recorded_at: tuple[float, int] | None = None
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The main process; returns when the algorithm's round budget is spent."""
@@ -96,8 +97,8 @@ class Algorithm:
 
         ``parameters`` is a flat state of the world's model, or a model of any other
         architecture (a fused or ensemble model), whose forward FLOPs per sample are then
-        ``flops_per_sample``. Evaluations of node ``global`` also record the bytes moved so
-        far (node ``network``, metric ``bytes_moved``), so accuracy can be set against bytes.
+        ``flops_per_sample``. Evaluations also record the bytes moved so far (see
+        :meth:`record_bytes_moved`), so accuracy can be set against bytes.
         ``watched=False`` records an auxiliary model (no progress report, no stop check).
         """
         import torch
@@ -111,9 +112,7 @@ class Algorithm:
             values = world.evaluate_model(parameters)
             per_sample = flops_per_sample if flops_per_sample is not None else 0.0
         self.sim.metrics.record(t, round, node, values)
-        if node == "global":
-            self.sim.metrics.record(t, round, "network",
-                                    {"bytes_moved": float(self.sim.trace.bytes_transferred)})
+        self.record_bytes_moved(round, again=node == "global")
         self.sim.trace.record("evaluate", node, t, t, round=round,
                               flops=per_sample * len(world.test_y))
         return self.observe(round, values) if watched else False
@@ -129,10 +128,27 @@ class Algorithm:
         t = self.sim.now_s
         values = self.world.evaluate_clients(model_of)
         self.sim.metrics.record(t, round, node, values)
+        self.record_bytes_moved(round)
         self.sim.trace.record("evaluate", node, t, t, round=round,
                               flops=self.world.eval_flops_per_sample
                               * self.world.client_test_samples(model_of))
         return values
+
+    def record_bytes_moved(self, round: int, *, again: bool = False) -> None:
+        """Record the bytes transferred so far (node ``network``, metric ``bytes_moved``).
+
+        Once per evaluation time and round, whichever models are evaluated then (global,
+        region mean, personalized), so any headline metric can be set against bytes;
+        ``again=True`` (each evaluation of the global model) records even when that time
+        and round already have a row, so several global evaluations at one time (FuseFL's
+        stages) each pair with their own bytes.
+        """
+        key = (self.sim.now_s, round)
+        if self._bytes_recorded_at == key and not again:
+            return
+        self._bytes_recorded_at = key
+        self.sim.metrics.record(key[0], round, "network",
+                                {"bytes_moved": float(self.sim.trace.bytes_transferred)})
 
     def observe(self, round: int, values: dict[str, float]) -> bool:
         """Report progress; return True (and mark the run stopped) at the target accuracy."""

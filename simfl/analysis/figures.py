@@ -39,7 +39,10 @@ def plot_metric_vs_time(
     metric
         The metric to plot (a value of the ``metric`` column).
     nodes
-        Nodes to show. Default: the ``"global"`` node if it reports ``metric``, else all.
+        Nodes to show, or ``"all"``: every node that reports ``metric``. Default: the
+        headline node (the global model, else the region mean, else the personalized
+        models; see :data:`~simfl.analysis.frames.HEADLINE_NODES`) if one reports it, else
+        all.
     label_by
         Column whose values name the lines (``"node"``, or e.g. ``"method"`` for a frame
         that concatenates several runs).
@@ -150,7 +153,8 @@ def select_metric(
     what: str = "metrics",
 ) -> pd.DataFrame:
     """Return the rows of ``metric`` for ``nodes`` (default: the headline node if present,
-    see :data:`~simfl.analysis.frames.HEADLINE_NODES`, else all).
+    see :data:`~simfl.analysis.frames.HEADLINE_NODES`, else all; ``"all"``: every node
+    that reports it).
 
     Raises
     ------
@@ -163,8 +167,8 @@ def select_metric(
         known = sorted(set(metrics["metric"].astype(str)))
         raise SimflError(f"{what} have no values of metric {metric!r}; available: {known}")
     present = set(rows["node"].astype(str))
-    if nodes is None:
-        headline = headline_node(present)
+    if nodes is None or nodes == "all":
+        headline = headline_node(present) if nodes is None else None
         wanted = [headline] if headline is not None else sorted(present)
     else:
         wanted = [nodes] if isinstance(nodes, str) else [str(n) for n in nodes]

@@ -160,21 +160,23 @@ def plot_metric_vs_cost(
     """Return the figure of ``metric`` against bytes moved (left, log scale) and simulated
     time (right), one series per method.
 
-    ``frames`` maps a method to its metrics frame; each global evaluation is paired with
+    ``frames`` maps a method to its metrics frame; each evaluation of its headline node
+    (the global model, else the region mean, else the personalized models) is paired with
     the bytes moved by then (:func:`simfl.analysis.frames.metric_with_bytes`; evaluations
     before any byte moved are left out of the log axis). Multi-round
     methods (FedAvg's rounds) draw a curve; one-shot methods are points, the final one large
     and labelled (FuseFL's partial stages lead to it). Methods without ``bytes_moved`` are
     left out.
     """
-    from simfl.analysis.frames import metric_with_bytes
+    from simfl.analysis.frames import headline_node, metric_with_bytes
     from simfl.analysis.timeaxis import choose_time_unit
 
-    series = {name: metric_with_bytes(frame, metric) for name, frame in frames.items()}
+    series = {name: metric_with_bytes(frame, metric, headline_node(frame["node"]) or "global")
+              for name, frame in frames.items()}
     series = {name: s for name, s in series.items() if len(s)}
     if not series:
-        raise SimflError("plot_metric_vs_cost: no run recorded bytes_moved with its "
-                         f"global {metric}; nothing to draw")
+        raise SimflError("plot_metric_vs_cost: no run recorded bytes_moved with its headline "
+                         f"{metric}; nothing to draw")
     unit = choose_time_unit(max(float(s["t_s"].max()) for s in series.values()))
     fig = new_figure(11.0, 4.4)
     axes = fig.subplots(1, 2, sharey=True)
