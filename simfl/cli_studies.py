@@ -31,6 +31,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="continue the study in DIR: runs already stored there are reused, "
                         "only the missing ones run (give the same scenario and options)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a previous study in --out (it is removed before the new "
+                        "study starts)")
     p.add_argument("--target", action="append", default=[], metavar="METRIC=V1,V2",
                    help="time each run to these metric targets, e.g. --target accuracy=0.9 "
                         "(adds output.metric_targets; draws latency vs final metric)")
@@ -49,6 +52,9 @@ def positive_int(text: str) -> int:
 
 def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
     if args.resume is not None:
+        if args.overwrite:
+            raise SimflError("--resume continues the study in DIR and --overwrite replaces "
+                             "one; give only one of them")
         if args.out is not None and Path(args.out) != Path(args.resume):
             raise SimflError("--resume DIR continues the study in DIR: give no other --out")
         if not (Path(args.resume) / "runs").is_dir():
@@ -56,9 +62,40 @@ def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
                              "each run in DIR/runs as it finishes); check the path")
         return Path(args.resume)
     if args.out is not None:
-        return Path(args.out)
+        out = Path(args.out)
+        check_study_dir(out, args.overwrite)
+        if args.overwrite and out.is_dir():
+            import shutil
+
+            shutil.rmtree(out)
+        return out
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path("runs") / f"{name}-{study}-{stamp}"
+
+
+STUDY_MARKERS = ("compare.json", "sweep.json", "tune.json", "runs")
+"""What marks a folder as a study directory (a finished study's marker, or its run store)."""
+
+
+def check_study_dir(out: Path, overwrite: bool) -> None:
+    """Raise SimflError unless a new study may be written to ``out``.
+
+    It must be new, an empty folder, or (with ``overwrite``) a previous study directory:
+    a study never mixes its runs and tables into another's, or into files it did not write.
+    """
+    if out.exists() and not out.is_dir():
+        raise SimflError(f"--out {out}: exists and is not a folder; give a new folder path")
+    entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if not entries:
+        return
+    is_study = any(name in entries for name in STUDY_MARKERS)
+    if not is_study:
+        raise SimflError(f"--out {out}: holds files that no study wrote "
+                         f"({', '.join(entries[:5])}), so it is not used; give a new folder")
+    if not overwrite:
+        raise SimflError(f"--out {out}: already holds a study ({', '.join(entries[:5])}); "
+                         f"give a new folder, --resume {out} to continue that study, or "
+                         "--overwrite to replace it")
 
 
 def _load(args: argparse.Namespace) -> Scenario:

@@ -174,3 +174,42 @@ def test_cli_compare_draws_personalized_accuracy_of_the_runs_that_have_it(
     results = pd.read_csv(out / "results.csv").set_index("algorithm")
     assert results["final_personalized_accuracy"].notna().tolist() == [True, False]
     assert (out / "figures" / "personalized_accuracy_vs_time.png").exists()
+
+
+def test_a_study_refuses_an_out_folder_that_holds_another_study(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.personal_world import TWO_LABELS
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(TWO_LABELS.replace("algorithm: {name: local}",
+                                           "algorithm: {name: local, rounds: 1}"))
+    out = tmp_path / "cmp"
+    study = ["compare", str(scenario), "--algorithms", "local", "--executor", "serial",
+             "--out", str(out), "-q"]
+    assert main(study) == 0
+    before = (out / "results.csv").read_text()
+    capsys.readouterr()
+    assert main([*study[:3], "fedavg", *study[4:]]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}: already holds a study (compare.json" in err
+    assert f"--resume {out} to continue that study, or --overwrite to replace it" in err
+    assert (out / "results.csv").read_text() == before  # nothing was touched
+    assert main([*study[:3], "fedavg", *study[4:], "--overwrite"]) == 0
+    assert pd.read_csv(out / "results.csv")["algorithm"].tolist() == ["fedavg"]
+    assert len(list((out / "runs").glob("*.json"))) == 1  # the old study's run is gone
+
+
+def test_a_study_does_not_write_into_a_folder_of_other_files(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.personal_world import TWO_LABELS
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(TWO_LABELS)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    assert main(["compare", str(scenario), "--algorithms", "fedavg", "--out", str(mine),
+                 "--overwrite"]) == 2
+    assert "holds files that no study wrote (notes.txt), so it is not used" in (
+        capsys.readouterr().err)
+    assert (mine / "notes.txt").read_text() == "mine"
