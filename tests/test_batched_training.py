@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 
 import numpy as np
@@ -72,8 +73,7 @@ def _sequential(
         set_flat(local, j.start)
         cfg = j.cfg
         if j.steps is not None:
-            cfg = TrainConfig(cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay, None,
-                              j.steps, cfg.batch_size)
+            cfg = dataclasses.replace(cfg, epochs=None, steps=j.steps)
         rng = copy.deepcopy(j.rng)
         result = train_local(local, j.x, j.y, cfg, rng, task, j.prox)
         out.append((get_flat(local), result))
@@ -117,15 +117,17 @@ def test_batched_equals_sequential_for_each_kind(
         TrainConfig(lr=0.05, momentum=0.9, weight_decay=0.01, steps=6, epochs=None,
                     batch_size=16),
         TrainConfig(optimizer="adam", lr=0.01, weight_decay=0.01, epochs=2, batch_size=16),
+        TrainConfig(optimizer="rmsprop", lr=0.003, weight_decay=0.01, momentum=0.9, epochs=2,
+                    batch_size=16),
     ],
-    ids=["sgd-momentum-weight-decay", "adam-weight-decay"],
+    ids=["sgd-momentum-weight-decay", "adam-weight-decay", "rmsprop-weight-decay"],
 )
 def test_optimizer_state_is_per_client(
     digits: tuple[torch.Tensor, torch.Tensor], cfg: TrainConfig
 ) -> None:
     model = build_model("mlp", (64,), 10, hidden=(16,), seed=0)
     jobs = _jobs(model, _shards(digits, (64,)), cfg, steps=[None, 1, None, 4, None])
-    atol = ADAM_ATOL if cfg.optimizer == "adam" else SGD_ATOL
+    atol = ADAM_ATOL if cfg.optimizer != "sgd" else SGD_ATOL  # both divide by a root
     expected = _sequential(model, jobs)
     _assert_match(train_batched(model, jobs), expected, atol)
 
@@ -160,18 +162,33 @@ def test_small_memory_bound_splits_clients_without_changing_results(
     _assert_match(train_batched(model, jobs, max_activation_floats=1), expected)
 
 
+@pytest.mark.parametrize("loss", ["mse", "rmse"])
 @pytest.mark.parametrize("outputs", [1, 3])
 def test_regression_matches_sequential(
-    digits: tuple[torch.Tensor, torch.Tensor], outputs: int
+    digits: tuple[torch.Tensor, torch.Tensor], outputs: int, loss: str
 ) -> None:
     model = build_model("mlp", (64,), outputs, hidden=(8,), seed=0)
     shards = []
     for x, y in _shards(digits, (64,)):
         target = y.float() / 10
         shards.append((x, target if outputs == 1 else torch.stack([target] * outputs, 1)))
-    jobs = _jobs(model, shards, TrainConfig(lr=0.05, epochs=2, batch_size=16))
+    jobs = _jobs(model, shards, TrainConfig(lr=0.05, epochs=2, batch_size=16, loss=loss),
+                 steps=[None, 3, None, 2, 7])
     expected = _sequential(model, jobs, "regression")
     _assert_match(train_batched(model, jobs, "regression"), expected)
+
+
+def test_rmse_and_mse_jobs_in_one_call_train_apart(
+    digits: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    model = build_model("mlp", (64,), 1, hidden=(8,), seed=0)
+    shards = [(x, y.float() / 10) for x, y in _shards(digits, (64,))]
+    rmse = _jobs(model, shards[:3], TrainConfig(optimizer="rmsprop", lr=0.003, loss="rmse",
+                                                batch_size=8))
+    mse = _jobs(model, shards[3:], TrainConfig(optimizer="rmsprop", lr=0.003, batch_size=8))
+    jobs = [mse[0], *rmse, mse[1]]
+    expected = _sequential(model, jobs, "regression")
+    _assert_match(train_batched(model, jobs, "regression"), expected, ADAM_ATOL)
 
 
 def test_streams_advance_as_in_sequential_training(
@@ -257,3 +274,33 @@ def test_steps_split_into_passes_match_sequential(
     jobs = _jobs(model, _shards(digits, (64,)), cfg)
     expected = _sequential(model, jobs)
     _assert_match(train_batched(model, jobs), expected)
+
+
+@pytest.mark.parametrize(("kind", "hidden"), [("lstm_per_step", (8, 8)), ("gru_per_step", (6,))])
+def test_per_step_regressors_match_sequential(
+    digits: tuple[torch.Tensor, torch.Tensor], kind: str, hidden: tuple[int, ...]
+) -> None:
+    # workouts of 8 steps x 8 features, a target at every step (in "bpm", mean 120, std 20)
+    from simfl.learning.batched_models import batched_support
+
+    model = build_model(kind, (8, 8), 1, hidden=hidden, seed=0, target_scale=(120.0, 20.0))
+    assert batched_support(model, (8, 8))
+    shards = [(x, 100.0 + 5.0 * x.sum(dim=2)) for x, _ in _shards(digits, (8, 8))]
+    cfg = TrainConfig(optimizer="rmsprop", lr=0.003, weight_decay=1e-4, steps=5, epochs=None,
+                      batch_size=16, loss="rmse")
+    jobs = _jobs(model, shards, cfg, steps=[None, 3, None, 2, 7])
+    expected = _sequential(model, jobs, "regression")
+    _assert_match(train_batched(model, jobs, "regression"), expected, ADAM_ATOL)
+
+
+def test_a_per_step_regressor_with_context_falls_back_to_train_local(
+    digits: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    from simfl.learning.batched_models import batched_support
+
+    model = build_model("gru_per_step", (8, 8), 1, hidden=(6,), seed=0, context_features=3)
+    assert not batched_support(model, (8, 8))
+    shards = [(x, x.sum(dim=2)) for x, _ in _shards(digits, (8, 8))]
+    jobs = _jobs(model, shards, TrainConfig(lr=0.01, epochs=1, batch_size=16))
+    expected = _sequential(model, jobs, "regression")
+    _assert_match(train_batched(model, jobs, "regression"), expected)

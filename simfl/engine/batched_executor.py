@@ -1,7 +1,7 @@
 """The batched executor of training jobs: pending jobs of one architecture train together.
 
 When a job's result is first asked for, every pending job that can share its computation (same
-architecture, plain minibatch SGD/Adam, all parameters trainable) is trained as one stacked
+architecture, plain minibatch SGD/Adam/RMSprop, all parameters trainable) is trained as one stacked
 computation by :func:`simfl.learning.batched_training.train_batched`: parameters stacked
 along a client axis, one forward/backward for all of them, each client with its own
 minibatches (drawn from its own stream exactly as the sequential path draws them), masks for
@@ -40,14 +40,11 @@ class BatchedExecutor(JobExecutor):
 
         job = handle.job
         if job.procedure != "sgd":
-            return f"its procedure {job.procedure!r} is not plain SGD/Adam"
+            return f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop"
         if job.options:
             return f"it has procedure options {sorted(job.options)}"
         if job.trainable is not None:
             return "some of its parameters are frozen"
-        if handle.config.optimizer not in ("sgd", "adam") or handle.config.loss != "mse":
-            return (f"the stacked trainer does SGD/Adam on the mean squared or cross-entropy "
-                    f"loss, not {handle.config.optimizer} with {handle.config.loss}")
         x = self.clients[job.client].x
         if not batched_support(self.model_instance(spec), tuple(x.shape[1:])):
             return f"the {spec.key!r} model has no stacked form"

@@ -116,7 +116,7 @@ class TrainingJob:
     result
         ``"parameters"``: the job's value is the trained vector; ``"delta"``: trained - start.
     procedure
-        The local procedure (``"sgd"``: minibatch SGD/Adam; others are registered with
+        The local procedure (``"sgd"``: minibatch SGD/Adam/RMSprop; others are registered with
         :func:`register_procedure`), with its ``options``.
     model
         The architecture; None is the world's model.

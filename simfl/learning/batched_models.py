@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from simfl.learning.models import SequenceModel
+from simfl.learning.step_models import PerStepRegressor
 
 #: A layer of the stacked forward pass: (activations, its parameters, clients) -> activations.
 LayerFn = Callable[[torch.Tensor, Sequence[torch.Tensor], int], torch.Tensor]
@@ -109,7 +110,8 @@ def stacked_form(
 
     Covered: float32 models whose parameters all train and which hold no buffers, being an
     ``nn.Sequential`` of Flatten, Linear, ReLU, Conv2d (zero padding, no groups) and
-    MaxPool2d, or a :class:`~simfl.learning.models.SequenceModel` (GRU/LSTM + Linear head).
+    MaxPool2d, a :class:`~simfl.learning.models.SequenceModel` (GRU/LSTM + Linear head), or a
+    :class:`~simfl.learning.step_models.PerStepRegressor` without context.
     The answer is cached per model object and input shape (an architecture does not change).
 
     Parameters
@@ -150,6 +152,10 @@ def _build_form(model: nn.Module, input_shape: tuple[int, ...] | None) -> Stacke
 
         rec = recurrent_layers(model)
         layers = None if rec is None else (*rec, _linear_layer())
+    elif isinstance(model, PerStepRegressor):
+        from simfl.learning.batched_recurrent import per_step_layers
+
+        layers = per_step_layers(model)
     elif isinstance(model, nn.Sequential):
         layers = _sequential_layers(model)
     if layers is None:

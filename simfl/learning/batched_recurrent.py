@@ -15,6 +15,7 @@ import torch
 
 from simfl.learning.batched_models import LayerFn, StackedLayer
 from simfl.learning.models import SequenceModel
+from simfl.learning.step_models import PerStepRegressor
 
 
 def recurrent_layers(model: SequenceModel) -> tuple[StackedLayer, ...] | None:
@@ -24,18 +25,45 @@ def recurrent_layers(model: SequenceModel) -> tuple[StackedLayer, ...] | None:
     ``(k, hidden, b)``, features-first like every stacked linear layer; the caller appends
     the Linear head. None if the recurrent module has options the stacked cells do not follow.
     """
-    rnn = model.rnn
+    return _encoder(model.rnn, every_step=False)
+
+
+def per_step_layers(model: PerStepRegressor) -> tuple[StackedLayer, ...] | None:
+    """Return the stacked form of a :class:`PerStepRegressor` without context.
+
+    The layers map ``(k, b, seq, features)`` to the prediction at every step ``(k, seq, b)``
+    (the head applied to every step's top state, then the target's affine map). None with
+    a context encoder (its branch is not covered) or recurrent options the cells do not
+    follow.
+    """
+    if model.context_features:
+        return None
+    encoder = _encoder(model.rnn, every_step=True)
+    if encoder is None:
+        return None
+    mean, std = model.target_mean, model.target_std
+
+    def head(h: torch.Tensor, p: Sequence[torch.Tensor], k: int) -> torch.Tensor:
+        """(k, hidden, seq, b) -> (k, seq, b) in the target's unit."""
+        weight, bias = p
+        _, hidden, seq, b = h.shape
+        out = torch.baddbmm(bias.unsqueeze(2), weight, h.reshape(k, hidden, seq * b))
+        return out.view(k, seq, b) * std + mean
+
+    return (*encoder, StackedLayer("per_step_head", 2, head))
+
+
+def _encoder(rnn: torch.nn.Module, every_step: bool) -> tuple[StackedLayer, ...] | None:
+    """Return the stacked layers of a GRU/LSTM: the top layer's last state ``(k, H, b)``, or
+    with ``every_step`` the states of every step ``(k, H, seq, b)``."""
+    if not isinstance(rnn, torch.nn.GRU | torch.nn.LSTM):
+        return None
     if rnn.bidirectional or not rnn.batch_first or not rnn.bias or rnn.proj_size:
         return None
-    if isinstance(rnn, torch.nn.GRU):
-        run = _gru_layer
-    elif isinstance(rnn, torch.nn.LSTM):
-        run = _lstm_layer
-    else:
-        return None
+    run = _gru_layer if isinstance(rnn, torch.nn.GRU) else _lstm_layer
     layers = [StackedLayer("to_sequence", 0, _to_sequence)]
     for i in range(rnn.num_layers):
-        top = i == rnn.num_layers - 1
+        top = i == rnn.num_layers - 1 and not every_step
         layers.append(StackedLayer(f"{rnn.mode.lower()}_{i}", 4, _layer_fn(run, top)))
     return tuple(layers)
 

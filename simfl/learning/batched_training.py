@@ -85,7 +85,7 @@ def train_batched(
         The architecture, as built by ``build_model``; left untouched.
     jobs
         The client updates. Jobs whose optimizer settings (optimizer, lr, momentum,
-        weight_decay, prox mu) differ are trained in separate groups.
+        weight_decay, regression loss, prox mu) differ are trained in separate groups.
     task
         ``"classification"`` (cross-entropy) or ``"regression"`` (mean squared error).
     max_activation_floats
@@ -143,6 +143,7 @@ def _train_group(
     optimizer = StackedOptimizer(cfg, params)
     # train_local's MSE averages over samples and outputs
     scale = 1.0 if task == "classification" or y_all.ndim == 1 else 1.0 / y_all.shape[1]
+    root = task == "regression" and cfg.loss == "rmse"
     step_losses = torch.zeros(sched.sizes.shape, dtype=torch.float32)
     for s, passes in enumerate(sched.passes):
         for first, end, b in passes:
@@ -155,6 +156,8 @@ def _train_group(
             per_client = (sample_losses(out, yb, task) * weights).sum(dim=1)
             if scale != 1.0:
                 per_client = per_client * scale
+            if root:  # each client's RMSE, as train_local's loss="rmse"
+                per_client = per_client.sqrt()
             grads = list(torch.autograd.grad(per_client.sum(), live))
             with torch.no_grad():
                 if refs is not None and prox is not None:
@@ -199,7 +202,7 @@ def _groups(
     by_key: dict[tuple[object, ...], list[int]] = {}
     for i, j in enumerate(jobs):
         mu = None if j.prox is None else float(j.prox[1])
-        key = (j.cfg.optimizer, j.cfg.lr, j.cfg.momentum, j.cfg.weight_decay, mu)
+        key = (j.cfg.optimizer, j.cfg.lr, j.cfg.momentum, j.cfg.weight_decay, j.cfg.loss, mu)
         by_key.setdefault(key, []).append(i)
     per_sample = max(1, form.floats_per_sample)
     last = [_last_minibatch(n, j.cfg.batch_size, s) for j, n, s in zip(jobs, sizes, steps,
