@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,8 +33,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="continue the study in DIR: runs already stored there are reused, "
                         "only the missing ones run (give the same scenario and options)")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace a previous study in --out (it is removed before the new "
-                        "study starts)")
+                   help="replace a previous study in --out (its files are removed before "
+                        "the new study starts; a folder holding other files is never used)")
     p.add_argument("--target", action="append", default=[], metavar="METRIC=V1,V2",
                    help="time each run to these metric targets, e.g. --target accuracy=0.9 "
                         "(adds output.metric_targets; draws latency vs final metric)")
@@ -65,37 +66,75 @@ def _study_dir(args: argparse.Namespace, name: str, study: str) -> Path:
         out = Path(args.out)
         check_study_dir(out, args.overwrite)
         if args.overwrite and out.is_dir():
-            import shutil
-
-            shutil.rmtree(out)
+            clear_study_dir(out)
         return out
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path("runs") / f"{name}-{study}-{stamp}"
 
 
-STUDY_MARKERS = ("compare.json", "sweep.json", "tune.json", "runs")
-"""What marks a folder as a study directory (a finished study's marker, or its run store)."""
+STUDY_FILES = ("compare.json", "sweep.json", "tune.json", "results.csv", "metrics.parquet",
+               "figures", "runs", "zone_runs.json", "zone_table.csv", "zone_algorithms.csv")
+"""What a study directory holds; ``--overwrite`` replaces only folders holding nothing else."""
+
+_STORED_RUN = re.compile(r"[0-9a-f]{24}(\.json|\.metrics\.parquet)")
+#: A temporary file an interrupted atomic write left (see :mod:`simfl.atomic`).
+_PARTIAL = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.partial(\.\w+)?")
+
+
+def _study_file(name: str, allowed: re.Pattern[str] | tuple[str, ...]) -> bool:
+    partial = _PARTIAL.fullmatch(name)
+    if partial is not None:
+        name = partial["name"]
+    return (allowed.fullmatch(name) is not None if isinstance(allowed, re.Pattern)
+            else name in allowed)
 
 
 def check_study_dir(out: Path, overwrite: bool) -> None:
     """Raise SimflError unless a new study may be written to ``out``.
 
     It must be new, an empty folder, or (with ``overwrite``) a previous study directory:
-    a study never mixes its runs and tables into another's, or into files it did not write.
+    only study files, a ``runs`` folder of stored runs only, and not the working folder or
+    one above it. A study never mixes its runs and tables into another's, and never
+    removes files it did not write.
     """
     if out.exists() and not out.is_dir():
         raise SimflError(f"--out {out}: exists and is not a folder; give a new folder path")
     entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
     if not entries:
         return
-    is_study = any(name in entries for name in STUDY_MARKERS)
-    if not is_study:
-        raise SimflError(f"--out {out}: holds files that no study wrote "
-                         f"({', '.join(entries[:5])}), so it is not used; give a new folder")
+    foreign = [e for e in entries if not _study_file(e, STUDY_FILES)]
+    runs = out / "runs"
+    if runs.is_dir():
+        foreign += [f"runs/{p.name}" for p in sorted(runs.iterdir())
+                    if not _study_file(p.name, _STORED_RUN)]
+    elif runs.exists():
+        foreign.append("runs")
+    figures = out / "figures"
+    if figures.is_dir():
+        foreign += [f"figures/{p.name}" for p in sorted(figures.iterdir())
+                    if p.suffix != ".png" or not p.is_file()]
+    if Path.cwd().resolve().is_relative_to(out.resolve()):
+        foreign.insert(0, "the working folder itself")
+    if foreign:
+        raise SimflError(f"--out {out}: holds files that no study wrote ("
+                         f"{', '.join(foreign[:5])}), so it is not used; give a new folder")
     if not overwrite:
         raise SimflError(f"--out {out}: already holds a study ({', '.join(entries[:5])}); "
                          f"give a new folder, --resume {out} to continue that study, or "
                          "--overwrite to replace it")
+
+
+def clear_study_dir(out: Path) -> None:
+    """Remove a previous study's files from ``out`` (checked by :func:`check_study_dir`)."""
+    import shutil
+
+    for path in out.iterdir():
+        if not _study_file(path.name, STUDY_FILES):  # pragma: no cover - checked before
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _load(args: argparse.Namespace) -> Scenario:

@@ -213,3 +213,48 @@ def test_a_study_does_not_write_into_a_folder_of_other_files(
     assert "holds files that no study wrote (notes.txt), so it is not used" in (
         capsys.readouterr().err)
     assert (mine / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("extra", ["runs/notes.txt", "figures/draft.svg", "mycode.py"])
+def test_overwrite_never_removes_a_file_no_study_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str) -> None:
+    from tests.personal_world import TWO_LABELS
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(TWO_LABELS.replace("algorithm: {name: local}",
+                                           "algorithm: {name: local, rounds: 1}"))
+    out = tmp_path / "cmp"
+    study = ["compare", str(scenario), "--algorithms", "local", "--executor", "serial",
+             "--out", str(out), "-q"]
+    assert main(study) == 0
+    (out / extra).write_text("mine")
+    capsys.readouterr()
+    assert main([*study, "--overwrite"]) == 2
+    assert f"holds files that no study wrote ({extra}), so it is not used" in (
+        capsys.readouterr().err)
+    assert (out / extra).read_text() == "mine" and (out / "compare.json").exists()
+
+
+def test_a_study_never_writes_into_the_working_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.personal_world import TWO_LABELS
+
+    (tmp_path / "s.yaml").write_text(TWO_LABELS)
+    (tmp_path / "runs").mkdir()  # as a project root with simfl run's default folder
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "s.yaml", "--algorithms", "local", "--out", ".",
+                 "--overwrite"]) == 2
+    assert "holds files that no study wrote (the working folder itself, " in (
+        capsys.readouterr().err)
+    assert (tmp_path / "s.yaml").exists()
+
+
+def test_resume_and_overwrite_together_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.personal_world import TWO_LABELS
+
+    (tmp_path / "s.yaml").write_text(TWO_LABELS)
+    assert main(["compare", str(tmp_path / "s.yaml"), "--algorithms", "local", "--resume",
+                 str(tmp_path), "--overwrite"]) == 2
+    assert "give only one of them" in capsys.readouterr().err
