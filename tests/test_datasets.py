@@ -160,3 +160,20 @@ def test_synthetic_shards_are_the_datasets_drawn_lazily() -> None:
     assert counts.tolist() == [len(ds) for ds in whole]
     for ds, (x, y) in zip(whole, shards, strict=True):
         assert np.array_equal(ds.x, x) and np.array_equal(ds.y, y)
+
+
+def test_fedprox_generation_restores_the_blas_threads() -> None:
+    from threadpoolctl import threadpool_info
+
+    from simfl.learning.builtin import one_blas_thread, synthetic_fedprox
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    synthetic_fedprox(0.5, 0.5, 3, np.random.default_rng(0))
+    assert blas_threads() == before
+    with pytest.raises(RuntimeError), one_blas_thread():
+        assert set(blas_threads()) <= {1}
+        raise RuntimeError("a failure inside the block")
+    assert blas_threads() == before

@@ -8,6 +8,7 @@ following the authors' generator (``data/synthetic_*/generate_synthetic.py``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -89,8 +90,24 @@ def synthetic_fedprox(
         samples_lognormal_mean=samples_lognormal_mean,
         samples_lognormal_sigma=samples_lognormal_sigma, min_samples=min_samples)
     tag = f"synthetic({alpha:g},{beta:g})"
-    return [Dataset(f"{tag}/client{k}", x, y, "classification", num_classes)
-            for k, (x, y) in enumerate(shards)]
+    with one_blas_thread():
+        return [Dataset(f"{tag}/client{k}", x, y, "classification", num_classes)
+                for k, (x, y) in enumerate(shards)]
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run numpy's BLAS on one thread inside the block (restored after it, also on error).
+
+    Drawing many clients' FedProx data calls a small label product per client; a second
+    BLAS thread spinning between those calls costs a whole core (10,000 devices: 18.7 ->
+    7.3 s of CPU, same numbers). Wrap the consumption of
+    :func:`synthetic_fedprox_shards` in it.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
 
 
 def synthetic_fedprox_shards(
@@ -111,7 +128,8 @@ def synthetic_fedprox_shards(
     when the iterator reaches it, so a caller can place them straight into preallocated
     arrays instead of holding every client's arrays twice (a world of 100,000 devices).
     Same arguments and ``rng`` state give the same numbers as :func:`synthetic_fedprox`;
-    the iterator must be consumed before ``rng`` is used again.
+    the iterator must be consumed before ``rng`` is used again, best inside
+    :func:`one_blas_thread`.
     """
     problems = []
     if alpha < 0 or beta < 0:
@@ -147,21 +165,15 @@ def synthetic_fedprox_shards(
     std_x = np.power(np.arange(1, num_features + 1, dtype=np.float64), -1.2) ** 0.5
 
     def shards() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        from threadpoolctl import threadpool_limits
-
-        # One BLAS thread: the label product is small per client, and a second BLAS thread
-        # spinning between calls cost a whole core (10,000 devices: 18.7 -> 7.3 s of CPU).
-        with threadpool_limits(1, user_api="blas"):
-            for k in range(num_clients):
-                w = rng.normal(mean_w[k], 1.0, (num_features, num_classes))
-                b = rng.normal(mean_b[k], 1.0, num_classes)
-                # A diagonal covariance makes multivariate_normal equal to an independent
-                # scaling.
-                x = rng.standard_normal((int(counts[k]), num_features))
-                x *= std_x
-                x += mean_x[k]
-                # argmax(softmax(z)) == argmax(z): softmax is monotone.
-                y = np.argmax(x @ w + b, axis=1).astype(np.int64)
-                yield x.astype(np.float32), y
+        for k in range(num_clients):
+            w = rng.normal(mean_w[k], 1.0, (num_features, num_classes))
+            b = rng.normal(mean_b[k], 1.0, num_classes)
+            # A diagonal covariance makes multivariate_normal equal to an independent scaling.
+            x = rng.standard_normal((int(counts[k]), num_features))
+            x *= std_x
+            x += mean_x[k]
+            # argmax(softmax(z)) == argmax(z): softmax is monotone.
+            y = np.argmax(x @ w + b, axis=1).astype(np.int64)
+            yield x.astype(np.float32), y
 
     return counts, shards()

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from simfl.errors import ScenarioError
-from simfl.learning.builtin import load_digits, synthetic_fedprox_shards
+from simfl.learning.builtin import load_digits, one_blas_thread, synthetic_fedprox_shards
 from simfl.learning.cifar import load_cifar10_bin
 from simfl.learning.client_data import ClientData
 from simfl.learning.client_tests import (
@@ -178,15 +178,16 @@ def _synthetic_data(data: DataConfig, num_clients: int, sequence: bool,
                   syn.num_features)
     test, public = _Rows(n_test, syn.num_features), _Rows(n_public, syn.num_features)
     splitter = np.random.RandomState(seed)
-    for k, (x, y) in enumerate(shards):
-        train_idx, test_idx = shuffle_split_indices(len(y), n_test[k], seed + k, splitter)
-        if n_public[k]:
-            kept, held = shuffle_split_indices(len(train_idx), n_public[k], public_seed + k,
-                                               splitter)
-            public.put(k, x, y, train_idx[held])
-            train_idx = train_idx[kept]
-        train.put(k, x, y, train_idx)
-        test.put(k, x, y, test_idx)
+    with one_blas_thread():
+        for k, (x, y) in enumerate(shards):
+            train_idx, test_idx = shuffle_split_indices(len(y), n_test[k], seed + k, splitter)
+            if n_public[k]:
+                kept, held = shuffle_split_indices(len(train_idx), n_public[k],
+                                                   public_seed + k, splitter)
+                public.put(k, x, y, train_idx[held])
+                train_idx = train_idx[kept]
+            train.put(k, x, y, train_idx)
+            test.put(k, x, y, test_idx)
     train_x, train_y = train.tensors(sequence, syn.num_classes)
     test_x, test_y = test.tensors(sequence, syn.num_classes)
     clients = [ClientData(f"client-{k}", train_x[rows], train_y[rows], train_y[rows].numpy())
