@@ -137,6 +137,25 @@ def clear_study_dir(out: Path) -> None:
             path.unlink()
 
 
+def print_run_warnings(results: pd.DataFrame) -> None:
+    """Print the runs' warnings on stderr: once if every run has it (the scenario's own),
+    else prefixed with the run (a variant that diverged, a region that saw no satellite)."""
+    import sys
+
+    summaries: dict[str, dict[str, Any]] = results.attrs.get("summaries", {})
+    per_run = {run: list(s.get("warnings", [])) for run, s in summaries.items()}
+    if not per_run:
+        return
+    common = set.intersection(*(set(w) for w in per_run.values()))
+    for warning in next(iter(per_run.values())):
+        if warning in common:
+            print(f"warning: {warning}", file=sys.stderr)
+    for run, warnings in per_run.items():
+        for warning in warnings:
+            if warning not in common:
+                print(f"warning: {run}: {warning}", file=sys.stderr)
+
+
 def _load(args: argparse.Namespace) -> Scenario:
     from simfl.scenario.load import load_scenario
     from simfl.studies.variants import with_values
@@ -204,6 +223,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     results, metrics = run_sweep(points, executor=args.executor, workers=args.workers,
                                  store=RunStore(out),
                                  address=args.address, progress=not args.quiet)
+    print_run_warnings(results)
     metric = "accuracy" if "final_accuracy" in results.columns else "rmse"
     frames = {run: metrics[metrics["run"] == run] for run in results["run"]}
     plot_methods_vs_time(frames, metric, path=out / "figures" / f"{metric}_vs_time.png")
@@ -240,6 +260,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     results, metrics = run_sweep(points, executor=args.executor, workers=args.workers,
                                  store=RunStore(out),
                                  address=args.address, progress=not args.quiet)
+    print_run_warnings(results)
     metric = "accuracy" if "final_accuracy" in results.columns else "rmse"
     frames = {name: metrics[metrics["run"] == run]
               for name, run in zip(results["algorithm"], results["run"], strict=True)}

@@ -64,9 +64,18 @@ def test_the_cli_prints_the_run_warnings(tmp_path: Path,
 def test_a_diverged_run_says_so_with_the_learning_rate() -> None:
     summary = simulate(scenario_from_text(SMALL_FEDAVG, overrides=["training.lr=1e6"])).summary
     [warning] = summary["warnings"]
-    assert warning.startswith("training diverged: the evaluated loss became non-finite or "
-                              "over 100x its first value at node global at t=")
-    assert "lower training.lr (now 1e+06)" in warning
+    assert warning.startswith("training diverged: the evaluated loss or RMSE became "
+                              "non-finite or over 100x its first value at node global at t=")
+    assert "lower the learning rate: training.lr (now 1e+06), or the local steps" in warning
+
+
+def test_a_divergence_warning_names_the_algorithms_own_learning_rate() -> None:
+    from tests.personal_world import TWO_LABELS
+
+    text = TWO_LABELS.replace("algorithm: {name: local}",
+                              "algorithm: {name: local, rounds: 2, lr: 1.0e+6}")
+    [warning] = simulate(scenario_from_text(text)).summary["warnings"]
+    assert "algorithm.lr (now 1e+06)" in warning
 
 
 def test_a_healthy_run_has_no_divergence_warning() -> None:
@@ -83,8 +92,8 @@ def test_non_finite_losses_are_divergence_and_rising_accuracy_is_not() -> None:
 
     nan = frame([(0.0, 0, "global", "loss", 2.3), (5.0, 1, "global", "loss", float("nan")),
                  (9.0, 2, "region-1", "rmse", float("inf"))])
-    [warning] = divergence_warnings(nan, 0.05)
+    [warning] = divergence_warnings(nan, {"training.lr": 0.05})
     assert "node global at t=5 s (round 1: loss nan), node region-1 at t=9 s" in warning
     fine = frame([(0.0, 0, "global", "loss", 2.3), (5.0, 1, "global", "loss", 50.0),
                   (5.0, 1, "global", "accuracy", 1e9)])
-    assert divergence_warnings(fine, 0.05) == []
+    assert divergence_warnings(fine, {"training.lr": 0.05}) == []

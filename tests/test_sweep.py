@@ -258,3 +258,18 @@ def test_resume_and_overwrite_together_are_refused(
     assert main(["compare", str(tmp_path / "s.yaml"), "--algorithms", "local", "--resume",
                  str(tmp_path), "--overwrite"]) == 2
     assert "give only one of them" in capsys.readouterr().err
+
+
+def test_a_sweep_names_the_variant_that_diverged(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SMALL_FEDAVG
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SMALL_FEDAVG)
+    code = main(["sweep", str(scenario), "--set", "training.lr=0.05,1e6", "--executor",
+                 "serial", "--out", str(tmp_path / "sw"), "-q"])
+    assert code == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith("warning: ")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("warning: lr=1000000.0: training diverged: ")

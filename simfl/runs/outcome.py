@@ -46,7 +46,7 @@ def run_warnings(scenario: Scenario, summary: dict[str, Any], world: World,
     """
     warnings = list(preflight(scenario).warnings)
     if metrics is not None:
-        warnings.extend(divergence_warnings(metrics, scenario.training.lr))
+        warnings.extend(divergence_warnings(metrics, learning_rates(scenario)))
     simulated_s = float(summary["simulated_time_s"])
     space = world.space
     if space is not None:
@@ -73,14 +73,25 @@ EXPLODED_FACTOR = 100.0
 """A loss (or RMSE) this many times a node's first evaluated value counts as diverged."""
 
 
-def divergence_warnings(metrics: pd.DataFrame, lr: float) -> list[str]:
+def learning_rates(scenario: Scenario) -> dict[str, float]:
+    """Return the scenario's learning rates by YAML path: ``training.lr`` and the
+    algorithm's own (``algorithm.lr``, ``algorithm.personal_lr``, ...), where set."""
+    rates = {"training.lr": float(scenario.training.lr)}
+    for name, value in scenario.algorithm.model_dump().items():
+        if (name == "lr" or name.endswith("_lr")) and isinstance(value, int | float):
+            rates[f"algorithm.{name}"] = float(value)
+    return rates
+
+
+def divergence_warnings(metrics: pd.DataFrame, rates: dict[str, float]) -> list[str]:
     """Return a warning if some node's loss or RMSE diverged, else nothing.
 
     Diverged: not finite, or above :data:`EXPLODED_FACTOR` times the node's first evaluated
-    value (the initial model's loss, in most runs). A diverged model still reports an
-    accuracy (about chance), so without this a run that blew up would look like a run that
-    merely learned badly. The warning names the first nodes, when and what was evaluated,
-    and the learning rate to lower.
+    value (the initial model's, for every shipped algorithm). A diverged model still reports
+    an accuracy (about chance), so without this a run that blew up would look like a run
+    that merely learned badly. Every node is checked (auxiliary ones too); the warning names
+    the first nodes, when and what was evaluated, and the learning ``rates`` (YAML path ->
+    value) to lower.
     """
     import numpy as np
 
@@ -102,7 +113,8 @@ def divergence_warnings(metrics: pd.DataFrame, lr: float) -> list[str]:
         shown["node"], shown["t_s"], shown["round"], shown["metric"], shown["value"],
         strict=True))
     more = f" and {len(bad) - 3} more node(s)" if len(bad) > 3 else ""
-    return [f"training diverged: the evaluated loss became non-finite or over "
+    lower = ", ".join(f"{path} (now {value:g})" for path, value in rates.items())
+    return [f"training diverged: the evaluated loss or RMSE became non-finite or over "
             f"{EXPLODED_FACTOR:g}x its first value at {where}{more}; those models are garbage "
-            f"from there on (accuracy near chance); lower training.lr (now {lr:g}) or the "
+            f"from there on (accuracy near chance); lower the learning rate: {lower}, or the "
             f"local steps"]
