@@ -104,3 +104,13 @@ def test_counting_does_not_import_dynamo() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_context_encoder_is_a_different_architecture() -> None:
+    plain = architecture_flops_per_sample("gru_per_step", (8,), (10, 6), 1, "regression")
+    with_context = architecture_flops_per_sample("gru_per_step", (8,), (10, 6), 1,
+                                                 "regression", context_features=3)
+    model = build_model("gru_per_step", (10, 6), 1, hidden=(8,), seed=0, context_features=3)
+    assert with_context == (training_flops_per_sample(model, (10, 6), "regression"),
+                            inference_flops_per_sample(model, (10, 6), "regression"))
+    assert with_context != plain

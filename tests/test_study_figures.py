@@ -63,3 +63,11 @@ def test_metric_vs_cost_draws_curves_and_points_on_two_axes(tmp_path: Path) -> N
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(SimflError, match="no run recorded bytes_moved"):
         plot_metric_vs_cost({"silent": frames["silent"]})
+
+
+def test_metric_vs_cost_says_which_model_a_method_without_a_global_one_shows() -> None:
+    local = _run_metrics([(0, 10, 0.2), (10, 20, 0.9)]).replace({"node": {"global":
+                                                                          "personalized"}})
+    fig = plot_metric_vs_cost({"fedavg": _run_metrics([(0, 0, 0.1), (10, 100, 0.5)]),
+                               "local": local})
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["fedavg", "local (personalized)"]

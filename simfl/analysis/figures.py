@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from simfl.analysis.canvas import PathLike, draw_lines, finish_figure, new_figure
-from simfl.analysis.frames import METRIC_COLUMNS, headline_node, require_columns
+from simfl.analysis.frames import METRIC_COLUMNS, headline_node, method_label, require_columns
 from simfl.analysis.nodes import sort_nodes
 from simfl.analysis.timeaxis import choose_time_unit
 from simfl.errors import SimflError
@@ -115,8 +115,9 @@ def plot_methods_vs_time(
     """Return a figure comparing runs: ``metric`` against simulated time, one line per run.
 
     ``frames`` maps a method (or run) name to its metrics frame. Each line is ``node``
-    (default: the run's headline node, see :data:`~simfl.analysis.frames.HEADLINE_NODES`);
-    a run without it shows the mean over its nodes at each time, and its label says so.
+    (default: the run's headline node, see :data:`~simfl.analysis.frames.HEADLINE_NODES`,
+    named in the label when it is not the global model: ``local (personalized)``); a run
+    without it shows the mean over its nodes at each time, and its label says so.
     """
     if not frames:
         raise SimflError("plot_methods_vs_time needs at least one {method: metrics frame} entry")
@@ -128,7 +129,7 @@ def plot_methods_vs_time(
         wanted = node if node is not None else headline_node(rows["node"])
         if wanted is not None and wanted in set(rows["node"].astype(str)):
             rows = rows.loc[rows["node"] == wanted].sort_values("t_s", kind="stable")
-            label = str(method)
+            label = str(method) if node is not None else method_label(method, wanted)
         else:
             rows = rows.groupby("t_s", sort=True)["value"].mean().reset_index()
             label = f"{method} (mean of nodes)"

@@ -31,6 +31,15 @@ def headline_node(nodes: Iterable[str]) -> str | None:
     return next((n for n in HEADLINE_NODES if n in present), None)
 
 
+def method_label(method: str, node: str | None) -> str:
+    """Return how a figure names ``method``'s line of ``node``: the method alone for the
+    global model, else with the node (``local (personalized)``, ``fedmeld (region mean)``),
+    so that different kinds of accuracy on one axis say what they are."""
+    if node is None or node == GLOBAL_NODE:
+        return str(method)
+    return f"{method} ({node.replace('_', ' ')})"
+
+
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise :class:`SimflError` naming the missing columns if ``frame`` lacks any of them."""
     missing = [c for c in columns if c not in frame.columns]

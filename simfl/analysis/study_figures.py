@@ -168,10 +168,11 @@ def plot_metric_vs_cost(
     and labelled (FuseFL's partial stages lead to it). Methods without ``bytes_moved`` are
     left out.
     """
-    from simfl.analysis.frames import headline_node, metric_with_bytes
+    from simfl.analysis.frames import headline_node, method_label, metric_with_bytes
     from simfl.analysis.timeaxis import choose_time_unit
 
-    series = {name: metric_with_bytes(frame, metric, headline_node(frame["node"]) or "global")
+    nodes = {name: headline_node(frame["node"]) or "global" for name, frame in frames.items()}
+    series = {method_label(name, nodes[name]): metric_with_bytes(frame, metric, nodes[name])
               for name, frame in frames.items()}
     series = {name: s for name, s in series.items() if len(s)}
     if not series:
