@@ -176,8 +176,8 @@ def test_cli_compare_draws_personalized_accuracy_of_the_runs_that_have_it(
     assert (out / "figures" / "personalized_accuracy_vs_time.png").exists()
 
 
-def test_a_study_refuses_an_out_folder_that_holds_another_study(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _finished_local_study(tmp_path: Path) -> tuple[list[str], Path]:
+    """Run a one-round compare of ``local`` into tmp_path/cmp; return its arguments and out."""
     from tests.personal_world import TWO_LABELS
 
     scenario = tmp_path / "s.yaml"
@@ -187,6 +187,12 @@ def test_a_study_refuses_an_out_folder_that_holds_another_study(
     study = ["compare", str(scenario), "--algorithms", "local", "--executor", "serial",
              "--out", str(out), "-q"]
     assert main(study) == 0
+    return study, out
+
+
+def test_a_study_refuses_an_out_folder_that_holds_another_study(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study, out = _finished_local_study(tmp_path)
     before = (out / "results.csv").read_text()
     capsys.readouterr()
     assert main([*study[:3], "fedavg", *study[4:]]) == 2
@@ -218,15 +224,7 @@ def test_a_study_does_not_write_into_a_folder_of_other_files(
 @pytest.mark.parametrize("extra", ["runs/notes.txt", "figures/draft.svg", "mycode.py"])
 def test_overwrite_never_removes_a_file_no_study_wrote(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str) -> None:
-    from tests.personal_world import TWO_LABELS
-
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text(TWO_LABELS.replace("algorithm: {name: local}",
-                                           "algorithm: {name: local, rounds: 1}"))
-    out = tmp_path / "cmp"
-    study = ["compare", str(scenario), "--algorithms", "local", "--executor", "serial",
-             "--out", str(out), "-q"]
-    assert main(study) == 0
+    study, out = _finished_local_study(tmp_path)
     (out / extra).write_text("mine")
     capsys.readouterr()
     assert main([*study, "--overwrite"]) == 2
