@@ -7,6 +7,7 @@ import torch
 
 from simfl.engine.batched_executor import BatchedExecutor
 from simfl.engine.jobs import SequentialExecutor, TrainingJob, with_work
+from simfl.errors import SimflError
 from simfl.learning.params import get_flat
 from tests.test_jobs import make_executor
 
@@ -82,3 +83,38 @@ def test_batched_takes_per_step_regressors_but_not_their_context_encoder() -> No
     with pytest.raises(ScenarioError, match=r"'batched' has no stacked form of 'gru_per_step' "
                                             r"with the previous-workout context encoder"):
         scenario_from_text(text.replace("context: false", "context: true"))
+
+
+def test_ditto_jobs_train_in_one_batch_like_the_ditto_procedure() -> None:
+    from simfl.engine import batched_executor
+    from simfl.engine.jobs import ModelSpec
+    from simfl.learning.models import build_model
+    from simfl.learning.paired import PairedModel, pack_pair
+    from simfl.learning.personal_procedures import DITTO, register_personal_procedures
+
+    register_personal_procedures()
+    assert batched_executor.DITTO == DITTO
+    batched, seq = both()
+
+    def pair() -> PairedModel:
+        return PairedModel(build_model("mlp", (5,), 3, hidden=[4], seed=1),
+                           build_model("mlp", (5,), 3, hidden=[4], seed=2))
+
+    spec = ModelSpec("paired/default", pair, 1.0)
+    w = get_flat(pair().first)
+    start = pack_pair(w, w + 0.1, w.numel())
+    options = {"lam": 0.5, "personal_lr": 0.05}
+
+    def submit(ex: SequentialExecutor | BatchedExecutor) -> list:  # type: ignore[type-arg]
+        return [ex.submit(TrainingJob(i, start, f"train/client-{i}/1", procedure=DITTO,
+                                      options=options, model=spec)) for i in range(3)]
+
+    got = [h.value() for h in submit(batched)]
+    want = [h.value() for h in submit(seq)]
+    assert (batched.batches_run, batched.jobs_run) == (1, 3)
+    for a, b in zip(got, want, strict=True):
+        assert torch.allclose(a, b, atol=ONE_MILLIONTH)
+    bad = TrainingJob(0, start, "train/client-0/2", procedure=DITTO, model=spec,
+                      options={"lam": 0.5, "personal_lr": 0.0})
+    with pytest.raises(SimflError, match=r"personal_lr=0.0 > 0"):
+        batched.submit(bad).value()

@@ -8,14 +8,26 @@ minibatches (drawn from its own stream exactly as the sequential path draws them
 unequal shards and step counts, per-client optimizer state. Jobs it cannot batch (other
 procedures, frozen parameters, architectures without a stacked form) run one by one, as in
 :class:`~simfl.engine.jobs.SequentialExecutor`. Results equal the sequential ones within
-floating-point noise and do not depend on the order of submission.
+floating-point noise and do not depend on the order of submission. Ditto's paired update
+(a plain update of the global copy, then the personal model's proximal update, on one
+stream) is trained as two batched updates per device.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simfl.engine.jobs import JobExecutor, ModelSpec, PendingTraining, TrainingOutput
+
+if TYPE_CHECKING:
+    import torch
+
+    from simfl.learning.batched_training import BatchJob
+    from simfl.learning.training import TrainResult
+
+DITTO = "ditto"
+"""The procedure name of Ditto's paired update (:mod:`simfl.learning.personal_procedures`),
+which this executor trains as two batched updates per device."""
 
 
 class BatchedExecutor(JobExecutor):
@@ -39,20 +51,29 @@ class BatchedExecutor(JobExecutor):
         from simfl.learning.batched_models import batched_support
 
         job = handle.job
-        if job.procedure != "sgd":
-            return f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop"
-        if job.options:
+        model = self.model_instance(spec)
+        if job.procedure == DITTO:
+            from simfl.learning.paired import PairedModel
+
+            if not isinstance(model, PairedModel):
+                return "Ditto's job model is not a PairedModel"
+            if set(job.options) != {"lam", "personal_lr"}:
+                return f"its Ditto options {sorted(job.options)} are not lam and personal_lr"
+            model = model.first
+        elif job.procedure != "sgd":
+            return f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop or Ditto"
+        elif job.options:
             return f"it has procedure options {sorted(job.options)}"
         if job.trainable is not None:
             return "some of its parameters are frozen"
         x = self.clients[job.client].x
-        if not batched_support(self.model_instance(spec), tuple(x.shape[1:])):
+        if not batched_support(model, tuple(x.shape[1:])):
             return f"the {spec.key!r} model has no stacked form"
         return None
 
     def run_pending(self, wanted: PendingTraining) -> None:
         """Train ``wanted`` with every pending job it can share a computation with."""
-        from simfl.learning.batched_training import BatchJob, train_batched
+        from simfl.learning.batched_training import train_batched
 
         spec = wanted.model
         reason = self.unbatchable(spec, wanted)
@@ -65,10 +86,17 @@ class BatchedExecutor(JobExecutor):
         assert wanted in group
         for h in group:
             self.forget(h)
-        jobs = [BatchJob(h.job.start, self.clients[h.job.client].x, self.clients[h.job.client].y,
-                         h.config, self.rng(h.job.stream), h.job.prox) for h in group]
-        results = train_batched(self.model_instance(spec), jobs, task=self.task)
-        for h, (trained, result) in zip(group, results, strict=True):
+        ditto = wanted.job.procedure == DITTO  # a spec's jobs share one procedure
+        model = self.model_instance(spec)
+        if ditto:
+            jobs = [j for h in group for j in self._ditto_jobs(h)]
+            results = train_batched(model.first, jobs, task=self.task)  # type: ignore[arg-type]
+            outputs = [self._ditto_output(h, results[2 * i], results[2 * i + 1])
+                       for i, h in enumerate(group)]
+        else:
+            jobs = [self._plain_job(h) for h in group]
+            outputs = list(train_batched(model, jobs, task=self.task))
+        for h, (trained, result) in zip(group, outputs, strict=True):
             if result.samples_processed != h.samples_processed:
                 raise RuntimeError(f"job {h.job.stream}: planned {h.samples_processed} samples "
                                    f"but the batched trainer processed "
@@ -77,3 +105,41 @@ class BatchedExecutor(JobExecutor):
             h.finish(TrainingOutput(value, result))
         self.jobs_run += len(group)
         self.batches_run += 1
+
+    def _plain_job(self, h: PendingTraining) -> BatchJob:
+        from simfl.learning.batched_training import BatchJob
+
+        client = self.clients[h.job.client]
+        return BatchJob(h.job.start, client.x, client.y, h.config, self.rng(h.job.stream),
+                        h.job.prox)
+
+    def _ditto_jobs(self, h: PendingTraining) -> tuple[BatchJob, BatchJob]:
+        """Return Ditto's two updates of one device as batch jobs, in the order
+        :func:`~simfl.learning.personal_procedures.ditto_procedure` runs them on one stream:
+        the global copy's plain steps, then the personal model's steps with ``personal_lr``
+        and the proximal term towards the received global model."""
+        import dataclasses
+
+        from simfl.errors import SimflError
+        from simfl.learning.batched_training import BatchJob
+        from simfl.learning.paired import unpack_pair
+
+        lam, personal_lr = float(h.job.options["lam"]), float(h.job.options["personal_lr"])
+        if not (lam >= 0 and personal_lr > 0):
+            raise SimflError(f"Ditto: lam={lam} must be >= 0 and personal_lr={personal_lr} > 0")
+        received, personal = unpack_pair(h.job.start, h.job.start.numel() // 2)
+        client = self.clients[h.job.client]
+        rng = self.rng(h.job.stream)  # one stream, drawn by the two updates in turn
+        personal_cfg = dataclasses.replace(h.config, lr=personal_lr)
+        return (BatchJob(received, client.x, client.y, h.config, rng),
+                BatchJob(personal, client.x, client.y, personal_cfg, rng, (received, lam)))
+
+    @staticmethod
+    def _ditto_output(h: PendingTraining, first: tuple[torch.Tensor, TrainResult],
+                      second: tuple[torch.Tensor, TrainResult]
+                      ) -> tuple[torch.Tensor, TrainResult]:
+        """Return the paired state and the global copy's result, as ``ditto_procedure``."""
+        from simfl.learning.paired import pack_pair
+
+        (w, result), (v, _) = first, second
+        return pack_pair(w, v, w.numel()), result
