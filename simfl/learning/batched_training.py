@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,7 +117,10 @@ def train_batched(
         for j, n, s in zip(jobs, sizes, steps, strict=True)
     ]
     out: list[tuple[torch.Tensor, TrainResult] | None] = [None] * len(jobs)
-    for members in _groups(jobs, sizes, steps, form, max_activation_floats):
+    keys = [(j.cfg.optimizer, j.cfg.lr, j.cfg.momentum, j.cfg.weight_decay, j.cfg.loss,
+             None if j.prox is None else float(j.prox[1])) for j in jobs]
+    batch_sizes = [j.cfg.batch_size for j in jobs]
+    for members in groups_of(keys, batch_sizes, sizes, steps, form, max_activation_floats):
         trained = _train_group(form, [jobs[i] for i in members], [drawn[i] for i in members],
                                task)
         for i, result in zip(members, trained, strict=True):
@@ -134,7 +137,6 @@ def _train_group(
     sched = MinibatchSchedule.stack(drawn, offsets.tolist(), MIN_SPLIT_ROWS)
     x_all = torch.cat([j.x for j in jobs])
     y_all = torch.cat([j.y for j in jobs])
-    feat = tuple(x_all.shape[1:])
     flat = torch.stack([j.start for j in jobs]).to(torch.float32)  # trained in place
     params = form.split(flat)
     cfg = jobs[0].cfg
@@ -147,17 +149,9 @@ def _train_group(
     step_losses = torch.zeros(sched.sizes.shape, dtype=torch.float32)
     for s, passes in enumerate(sched.passes):
         for first, end, b in passes:
-            k = end - first
-            rows = torch.from_numpy(np.ascontiguousarray(sched.rows[s, first:end, :b])).view(-1)
-            weights = torch.from_numpy(np.ascontiguousarray(sched.weights[s, first:end, :b]))
+            batch = PassBatch.of(sched, s, first, end, b, x_all, y_all)
             live = [p[first:end].requires_grad_() for p in params]
-            out = form.forward(live, x_all.index_select(0, rows).view(k, b, *feat))
-            yb = y_all.index_select(0, rows).view(k, b, *y_all.shape[1:])
-            per_client = (sample_losses(out, yb, task) * weights).sum(dim=1)
-            if scale != 1.0:
-                per_client = per_client * scale
-            if root:  # each client's RMSE, as train_local's loss="rmse"
-                per_client = per_client.sqrt()
+            per_client = batch.losses(form, live, task, scale, root)
             grads = list(torch.autograd.grad(per_client.sum(), live))
             with torch.no_grad():
                 if refs is not None and prox is not None:
@@ -176,6 +170,39 @@ def _train_group(
     ]
 
 
+@dataclass(frozen=True)
+class PassBatch:
+    """The minibatches of one pass of a step: clients' inputs ``(k, b, *features)``, their
+    targets and the weights that make a weighted sum each client's minibatch mean."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    weights: torch.Tensor
+
+    @classmethod
+    def of(cls, sched: MinibatchSchedule, step: int, first: int, end: int, width: int,
+           x_all: torch.Tensor, y_all: torch.Tensor) -> PassBatch:
+        """Gather pass ``(first, end, width)`` of ``step`` from the concatenated data."""
+        k = end - first
+        rows = torch.from_numpy(np.ascontiguousarray(sched.rows[step, first:end, :width]))
+        rows = rows.view(-1)
+        weights = torch.from_numpy(np.ascontiguousarray(sched.weights[step, first:end, :width]))
+        return cls(x_all.index_select(0, rows).view(k, width, *x_all.shape[1:]),
+                   y_all.index_select(0, rows).view(k, width, *y_all.shape[1:]), weights)
+
+    def losses(self, form: StackedModel, live: Sequence[torch.Tensor], task: str,
+               scale: float = 1.0, root: bool = False) -> torch.Tensor:
+        """Return each client's minibatch loss ``(k,)`` under its parameters ``live``:
+        the mean data loss (times ``scale``; its square root with ``root``, the RMSE)."""
+        per_client = (sample_losses(form.forward(live, self.x), self.y, task)
+                      * self.weights).sum(dim=1)
+        if scale != 1.0:
+            per_client = per_client * scale
+        if root:  # each client's RMSE, as train_local's loss="rmse"
+            per_client = per_client.sqrt()
+        return per_client
+
+
 def sample_losses(out: torch.Tensor, yb: torch.Tensor, task: str) -> torch.Tensor:
     """Return ``(k, b)`` per-sample losses of the stacked outputs ``out (k, outputs, b)``.
 
@@ -191,27 +218,27 @@ def sample_losses(out: torch.Tensor, yb: torch.Tensor, task: str) -> torch.Tenso
     return (out - yb.transpose(1, 2)).square().sum(dim=1)
 
 
-def _groups(
-    jobs: Sequence[BatchJob],
-    sizes: list[int],
-    steps: list[int],
+def groups_of(
+    keys: Sequence[Hashable],
+    batch_sizes: Sequence[int],
+    sizes: Sequence[int],
+    steps: Sequence[int],
     form: StackedModel,
     max_floats: int,
 ) -> list[list[int]]:
-    """Return job indices grouped by optimizer settings, each by steps descending, chunked."""
-    by_key: dict[tuple[object, ...], list[int]] = {}
-    for i, j in enumerate(jobs):
-        mu = None if j.prox is None else float(j.prox[1])
-        key = (j.cfg.optimizer, j.cfg.lr, j.cfg.momentum, j.cfg.weight_decay, j.cfg.loss, mu)
+    """Return job indices grouped by ``keys`` (the settings a batch shares), each by steps
+    descending, chunked so one step's activations stay below ``max_floats``."""
+    by_key: dict[Hashable, list[int]] = {}
+    for i, key in enumerate(keys):
         by_key.setdefault(key, []).append(i)
     per_sample = max(1, form.floats_per_sample)
-    last = [_last_minibatch(n, j.cfg.batch_size, s) for j, n, s in zip(jobs, sizes, steps,
-                                                                       strict=True)]
+    last = [_last_minibatch(n, bs, s) for bs, n, s in zip(batch_sizes, sizes, steps,
+                                                         strict=True)]
     groups = []
     for members in by_key.values():
         # most steps first; among equal steps, the widest last minibatch first
         members.sort(key=lambda i: (-steps[i], -last[i]))
-        width = max(jobs[i].cfg.batch_size for i in members)
+        width = max(batch_sizes[i] for i in members)
         chunk = max(1, max_floats // (per_sample * width))
         groups += [members[a : a + chunk] for a in range(0, len(members), chunk)]
     return groups
