@@ -85,36 +85,61 @@ def test_batched_takes_per_step_regressors_but_not_their_context_encoder() -> No
         scenario_from_text(text.replace("context: false", "context: true"))
 
 
-def test_ditto_jobs_train_in_one_batch_like_the_ditto_procedure() -> None:
-    from simfl.engine import batched_executor
+def _paired_spec() -> tuple[object, torch.Tensor]:
     from simfl.engine.jobs import ModelSpec
     from simfl.learning.models import build_model
     from simfl.learning.paired import PairedModel, pack_pair
-    from simfl.learning.personal_procedures import DITTO, register_personal_procedures
-
-    register_personal_procedures()
-    assert batched_executor.DITTO == DITTO
-    batched, seq = both()
 
     def pair() -> PairedModel:
         return PairedModel(build_model("mlp", (5,), 3, hidden=[4], seed=1),
                            build_model("mlp", (5,), 3, hidden=[4], seed=2))
 
-    spec = ModelSpec("paired/default", pair, 1.0)
     w = get_flat(pair().first)
-    start = pack_pair(w, w + 0.1, w.numel())
-    options = {"lam": 0.5, "personal_lr": 0.05}
+    return ModelSpec("paired/default", pair, 1.0), pack_pair(w, w + 0.1, w.numel())
+
+
+@pytest.mark.parametrize("name", ["ditto", "pfedme"])
+def test_paired_jobs_train_in_one_batch_like_their_procedure(name: str) -> None:
+    from simfl.engine import batched_executor
+    from simfl.learning.personal_procedures import (
+        DITTO,
+        pfedme_procedure_name,
+        register_personal_procedures,
+    )
+
+    register_personal_procedures()
+    assert batched_executor.DITTO == DITTO
+    procedure = DITTO if name == "ditto" else pfedme_procedure_name(3)
+    options: dict[str, float] = ({"lam": 0.5, "personal_lr": 0.05} if name == "ditto" else
+                                 {"lam": 15.0, "inner_lr": 0.05, "inner_steps": 3})
+    batched, seq = both()
+    spec, start = _paired_spec()
 
     def submit(ex: SequentialExecutor | BatchedExecutor) -> list:  # type: ignore[type-arg]
-        return [ex.submit(TrainingJob(i, start, f"train/client-{i}/1", procedure=DITTO,
-                                      options=options, model=spec)) for i in range(3)]
+        return [ex.submit(TrainingJob(i, start, f"train/client-{i}/1", procedure=procedure,
+                                      options=options, model=spec))  # type: ignore[arg-type]
+                for i in range(3)]
 
-    got = [h.value() for h in submit(batched)]
-    want = [h.value() for h in submit(seq)]
+    batched_handles, seq_handles = submit(batched), submit(seq)
+    got = [h.value() for h in batched_handles]
+    want = [h.value() for h in seq_handles]
     assert (batched.batches_run, batched.jobs_run) == (1, 3)
     for a, b in zip(got, want, strict=True):
         assert torch.allclose(a, b, atol=ONE_MILLIONTH)
-    bad = TrainingJob(0, start, "train/client-0/2", procedure=DITTO, model=spec,
+    for a, b in zip(batched_handles, seq_handles, strict=True):
+        ra, rb = a.output().result, b.output().result
+        assert (ra.num_samples, ra.num_steps, ra.samples_processed) == (
+            rb.num_samples, rb.num_steps, rb.samples_processed)
+        assert ra.mean_loss == pytest.approx(rb.mean_loss, rel=1e-5)
+
+
+def test_a_bad_ditto_coefficient_is_refused_as_sequentially() -> None:
+    from simfl.learning.personal_procedures import DITTO, register_personal_procedures
+
+    register_personal_procedures()
+    batched, _ = both()
+    spec, start = _paired_spec()
+    bad = TrainingJob(0, start, "train/client-0/2", procedure=DITTO, model=spec,  # type: ignore[arg-type]
                       options={"lam": 0.5, "personal_lr": 0.0})
     with pytest.raises(SimflError, match=r"personal_lr=0.0 > 0"):
         batched.submit(bad).value()

@@ -10,7 +10,8 @@ procedures, frozen parameters, architectures without a stacked form) run one by 
 :class:`~simfl.engine.jobs.SequentialExecutor`. Results equal the sequential ones within
 floating-point noise and do not depend on the order of submission. Ditto's paired update
 (a plain update of the global copy, then the personal model's proximal update, on one
-stream) is trained as two batched updates per device.
+stream) is trained as two batched updates per device, pFedMe's paired update by
+:func:`simfl.learning.batched_pfedme.train_pfedme_batched`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from simfl.engine.jobs import JobExecutor, ModelSpec, PendingTraining, TrainingO
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
     from simfl.learning.batched_training import BatchJob
     from simfl.learning.training import TrainResult
@@ -28,6 +30,16 @@ if TYPE_CHECKING:
 DITTO = "ditto"
 """The procedure name of Ditto's paired update (:mod:`simfl.learning.personal_procedures`),
 which this executor trains as two batched updates per device."""
+PFEDME = "pfedme"
+"""The family of pFedMe's procedures (``pfedme/K=<inner steps>``), trained by
+:func:`simfl.learning.batched_pfedme.train_pfedme_batched`."""
+PAIRED_PROCEDURES = {DITTO: {"lam", "personal_lr"}, PFEDME: {"lam", "inner_lr", "inner_steps"}}
+"""Procedures of paired models this executor batches, and the options each takes."""
+
+
+def _family(procedure: str) -> str:
+    """Return a procedure's family: its name up to a ``/`` (``pfedme/K=5`` -> ``pfedme``)."""
+    return procedure.partition("/")[0]
 
 
 class BatchedExecutor(JobExecutor):
@@ -52,16 +64,19 @@ class BatchedExecutor(JobExecutor):
 
         job = handle.job
         model = self.model_instance(spec)
-        if job.procedure == DITTO:
+        paired_options = PAIRED_PROCEDURES.get(_family(job.procedure))
+        if paired_options is not None:
             from simfl.learning.paired import PairedModel
 
             if not isinstance(model, PairedModel):
-                return "Ditto's job model is not a PairedModel"
-            if set(job.options) != {"lam", "personal_lr"}:
-                return f"its Ditto options {sorted(job.options)} are not lam and personal_lr"
+                return f"the job model of {job.procedure!r} is not a PairedModel"
+            if set(job.options) != paired_options:
+                return (f"its {job.procedure!r} options {sorted(job.options)} are not "
+                        f"{sorted(paired_options)}")
             model = model.first
         elif job.procedure != "sgd":
-            return f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop or Ditto"
+            return (f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop, Ditto or "
+                    "pFedMe")
         elif job.options:
             return f"it has procedure options {sorted(job.options)}"
         if job.trainable is not None:
@@ -83,16 +98,19 @@ class BatchedExecutor(JobExecutor):
             return
         group = [h for h in self.pending if h.model.key == spec.key and self.covers(spec, h)
                  and (h is wanted or not self.take_from_memo(h))]
+        family = _family(wanted.job.procedure)
+        group = [h for h in group if _family(h.job.procedure) == family]
         assert wanted in group
         for h in group:
             self.forget(h)
-        ditto = wanted.job.procedure == DITTO  # a spec's jobs share one procedure
         model = self.model_instance(spec)
-        if ditto:
+        if family == DITTO:
             jobs = [j for h in group for j in self._ditto_jobs(h)]
             results = train_batched(model.first, jobs, task=self.task)  # type: ignore[arg-type]
             outputs = [self._ditto_output(h, results[2 * i], results[2 * i + 1])
                        for i, h in enumerate(group)]
+        elif family == PFEDME:
+            outputs = self._pfedme_outputs(model.first, group)  # type: ignore[arg-type]
         else:
             jobs = [self._plain_job(h) for h in group]
             outputs = list(train_batched(model, jobs, task=self.task))
@@ -133,6 +151,28 @@ class BatchedExecutor(JobExecutor):
         personal_cfg = dataclasses.replace(h.config, lr=personal_lr)
         return (BatchJob(received, client.x, client.y, h.config, rng),
                 BatchJob(personal, client.x, client.y, personal_cfg, rng, (received, lam)))
+
+    def _pfedme_outputs(self, model: nn.Module, group: list[PendingTraining]
+                        ) -> list[tuple[torch.Tensor, TrainResult]]:
+        """Train pFedMe's paired updates (``first`` = w, ``second`` = theta) together; return
+        the paired states and results as ``pfedme_procedure`` (samples per pass)."""
+        import dataclasses
+
+        from simfl.learning.batched_pfedme import PFedMeJob, train_pfedme_batched
+        from simfl.learning.paired import pack_pair, unpack_pair
+
+        jobs = []
+        for h in group:
+            w, theta = unpack_pair(h.job.start, h.job.start.numel() // 2)
+            client, options = self.clients[h.job.client], h.job.options
+            jobs.append(PFedMeJob(w, theta, client.x, client.y, h.config,
+                                  self.rng(h.job.stream), float(options["lam"]),
+                                  float(options["inner_lr"]), int(options["inner_steps"])))
+        return [(pack_pair(w, theta, w.numel()),
+                 dataclasses.replace(result, samples_processed=result.samples_processed
+                                     // job.inner_steps))
+                for job, (w, theta, result) in zip(jobs, train_pfedme_batched(
+                    model, jobs, task=self.task), strict=True)]
 
     @staticmethod
     def _ditto_output(h: PendingTraining, first: tuple[torch.Tensor, TrainResult],
