@@ -98,26 +98,33 @@ def _paired_spec() -> tuple[object, torch.Tensor]:
     return ModelSpec("paired/default", pair, 1.0), pack_pair(w, w + 0.1, w.numel())
 
 
-@pytest.mark.parametrize("name", ["ditto", "pfedme"])
-def test_paired_jobs_train_in_one_batch_like_their_procedure(name: str) -> None:
+@pytest.mark.parametrize("name", ["ditto", "pfedme", "perfedavg"])
+def test_personalized_jobs_train_in_one_batch_like_their_procedure(name: str) -> None:
     from simfl.engine import batched_executor
     from simfl.learning.personal_procedures import (
         DITTO,
+        PERFEDAVG,
         pfedme_procedure_name,
         register_personal_procedures,
     )
 
     register_personal_procedures()
-    assert batched_executor.DITTO == DITTO
-    procedure = DITTO if name == "ditto" else pfedme_procedure_name(3)
-    options: dict[str, float] = ({"lam": 0.5, "personal_lr": 0.05} if name == "ditto" else
-                                 {"lam": 15.0, "inner_lr": 0.05, "inner_steps": 3})
+    assert (batched_executor.DITTO, batched_executor.PERFEDAVG) == (DITTO, PERFEDAVG)
+    procedure = {"ditto": DITTO, "pfedme": pfedme_procedure_name(3),
+                 "perfedavg": PERFEDAVG}[name]
+    options: dict[str, float] = {"ditto": {"lam": 0.5, "personal_lr": 0.05},
+                                 "pfedme": {"lam": 15.0, "inner_lr": 0.05, "inner_steps": 3},
+                                 "perfedavg": {"meta_lr": 0.03}}[name]
     batched, seq = both()
     spec, start = _paired_spec()
+    extra = {"model": spec}
+    if name == "perfedavg":  # one model, two minibatches per step
+        start = get_flat(seq.default_model.factory())
+        extra = {"config": with_work(seq.default_config, steps=6)}
 
     def submit(ex: SequentialExecutor | BatchedExecutor) -> list:  # type: ignore[type-arg]
         return [ex.submit(TrainingJob(i, start, f"train/client-{i}/1", procedure=procedure,
-                                      options=options, model=spec))  # type: ignore[arg-type]
+                                      options=options, **extra))  # type: ignore[arg-type]
                 for i in range(3)]
 
     batched_handles, seq_handles = submit(batched), submit(seq)

@@ -10,8 +10,8 @@ procedures, frozen parameters, architectures without a stacked form) run one by 
 :class:`~simfl.engine.jobs.SequentialExecutor`. Results equal the sequential ones within
 floating-point noise and do not depend on the order of submission. Ditto's paired update
 (a plain update of the global copy, then the personal model's proximal update, on one
-stream) is trained as two batched updates per device, pFedMe's paired update by
-:func:`simfl.learning.batched_pfedme.train_pfedme_batched`.
+stream) is trained as two batched updates per device, pFedMe's paired update and
+Per-FedAvg's update by :mod:`simfl.learning.batched_personal`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ DITTO = "ditto"
 which this executor trains as two batched updates per device."""
 PFEDME = "pfedme"
 """The family of pFedMe's procedures (``pfedme/K=<inner steps>``), trained by
-:func:`simfl.learning.batched_pfedme.train_pfedme_batched`."""
+:func:`simfl.learning.batched_personal.train_pfedme_batched`."""
+PERFEDAVG = "perfedavg"
+"""The procedure name of Per-FedAvg's (first-order) update, trained by
+:func:`simfl.learning.batched_personal.train_perfedavg_batched`."""
 PAIRED_PROCEDURES = {DITTO: {"lam", "personal_lr"}, PFEDME: {"lam", "inner_lr", "inner_steps"}}
 """Procedures of paired models this executor batches, and the options each takes."""
 
@@ -64,7 +67,15 @@ class BatchedExecutor(JobExecutor):
 
         job = handle.job
         model = self.model_instance(spec)
-        paired_options = PAIRED_PROCEDURES.get(_family(job.procedure))
+        if _family(job.procedure) == PERFEDAVG:
+            if set(job.options) != {"meta_lr"}:
+                return f"its Per-FedAvg options {sorted(job.options)} are not ['meta_lr']"
+            if handle.config.steps is None or handle.config.steps % 2:
+                return ("it does not plan an even number of minibatches (Per-FedAvg takes two "
+                        "per step)")
+            paired_options = None
+        else:
+            paired_options = PAIRED_PROCEDURES.get(_family(job.procedure))
         if paired_options is not None:
             from simfl.learning.paired import PairedModel
 
@@ -74,10 +85,10 @@ class BatchedExecutor(JobExecutor):
                 return (f"its {job.procedure!r} options {sorted(job.options)} are not "
                         f"{sorted(paired_options)}")
             model = model.first
-        elif job.procedure != "sgd":
-            return (f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop, Ditto or "
-                    "pFedMe")
-        elif job.options:
+        elif job.procedure not in ("sgd", PERFEDAVG):
+            return (f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop, Ditto, "
+                    "pFedMe or Per-FedAvg")
+        elif job.options and job.procedure == "sgd":
             return f"it has procedure options {sorted(job.options)}"
         if job.trainable is not None:
             return "some of its parameters are frozen"
@@ -111,6 +122,8 @@ class BatchedExecutor(JobExecutor):
                        for i, h in enumerate(group)]
         elif family == PFEDME:
             outputs = self._pfedme_outputs(model.first, group)  # type: ignore[arg-type]
+        elif family == PERFEDAVG:
+            outputs = self._perfedavg_outputs(model, group)
         else:
             jobs = [self._plain_job(h) for h in group]
             outputs = list(train_batched(model, jobs, task=self.task))
@@ -158,7 +171,7 @@ class BatchedExecutor(JobExecutor):
         the paired states and results as ``pfedme_procedure`` (samples per pass)."""
         import dataclasses
 
-        from simfl.learning.batched_pfedme import PFedMeJob, train_pfedme_batched
+        from simfl.learning.batched_personal import PFedMeJob, train_pfedme_batched
         from simfl.learning.paired import pack_pair, unpack_pair
 
         jobs = []
@@ -173,6 +186,32 @@ class BatchedExecutor(JobExecutor):
                                      // job.inner_steps))
                 for job, (w, theta, result) in zip(jobs, train_pfedme_batched(
                     model, jobs, task=self.task), strict=True)]
+
+    def _perfedavg_outputs(self, model: nn.Module, group: list[PendingTraining]
+                           ) -> list[tuple[torch.Tensor, TrainResult]]:
+        """Train Per-FedAvg (FO) updates together, as ``perfedavg_procedure`` (a job plans
+        two minibatches per meta step); jobs with other meta rates train apart."""
+        import dataclasses
+
+        from simfl.learning.batched_personal import train_perfedavg_batched
+
+        out: dict[int, tuple[torch.Tensor, TrainResult]] = {}
+        by_rate: dict[float, list[int]] = {}
+        for i, h in enumerate(group):
+            by_rate.setdefault(float(h.job.options["meta_lr"]), []).append(i)
+        for meta_lr, members in by_rate.items():
+            jobs = []
+            for i in members:
+                h = group[i]
+                client = self.clients[h.job.client]
+                steps = h.config.steps
+                assert steps is not None  # checked by unbatchable
+                jobs.append((h.job.start, client.x, client.y,
+                             dataclasses.replace(h.config, steps=steps // 2),
+                             self.rng(h.job.stream)))
+            trained = train_perfedavg_batched(model, jobs, meta_lr, task=self.task)
+            out.update(zip(members, trained, strict=True))
+        return [out[i] for i in range(len(group))]
 
     @staticmethod
     def _ditto_output(h: PendingTraining, first: tuple[torch.Tensor, TrainResult],

@@ -1,4 +1,4 @@
-"""Tests of simfl.learning.batched_pfedme: batched == sequential train_pfedme."""
+"""Tests of simfl.learning.batched_personal: batched == sequential train_pfedme."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from simfl.errors import SimflError
-from simfl.learning.batched_pfedme import PFedMeJob, train_pfedme_batched
+from simfl.learning.batched_personal import PFedMeJob, train_pfedme_batched
 from simfl.learning.builtin import load_digits
 from simfl.learning.models import build_model
 from simfl.learning.params import get_flat, set_flat
@@ -102,3 +102,28 @@ def test_momentum_and_bad_coefficients_are_refused() -> None:
     model, jobs = _jobs("mlp", (64,), [TrainConfig(lr=0.05)], lam=0.0)
     with pytest.raises(SimflError, match=r"lam=0.0, personal_lr=0.05 must be > 0"):
         train_pfedme_batched(model, jobs)
+
+
+@pytest.mark.parametrize(("kind", "shape"), [("mlp", (64,)), ("cnn", (1, 8, 8))])
+def test_batched_perfedavg_equals_the_sequential_procedure(kind: str,
+                                                           shape: tuple[int, ...]) -> None:
+    from simfl.learning.batched_personal import train_perfedavg_batched
+    from simfl.learning.personal_training import train_perfedavg
+
+    cfgs = [TrainConfig(lr=0.05, steps=4, epochs=None, batch_size=16),
+            TrainConfig(lr=0.05, epochs=1, batch_size=8),
+            TrainConfig(lr=0.02, steps=2, epochs=None, batch_size=16)]
+    model, pfedme_jobs = _jobs(kind, shape, cfgs)
+    jobs = [(j.w, j.x, j.y, j.cfg, j.rng) for j in pfedme_jobs]
+    expected = []
+    for w, x, y, cfg, rng in jobs:
+        local = copy.deepcopy(model)
+        set_flat(local, w)
+        result = train_perfedavg(local, x, y, cfg, copy.deepcopy(rng), outer_lr=0.03)
+        expected.append((get_flat(local), result))
+    got = train_perfedavg_batched(model, jobs, outer_lr=0.03, max_activation_floats=2**12)
+    for (w, res), (w_ref, ref) in zip(got, expected, strict=True):
+        assert torch.allclose(w, w_ref, atol=ATOL, rtol=0)
+        assert (res.num_samples, res.num_steps, res.samples_processed) == (
+            ref.num_samples, ref.num_steps, ref.samples_processed)
+        assert res.mean_loss == pytest.approx(ref.mean_loss, rel=1e-5)

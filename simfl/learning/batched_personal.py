@@ -1,4 +1,4 @@
-"""pFedMe's device update for many devices as one stacked computation.
+"""Personalized FL device updates for many devices as one stacked computation.
 
 :func:`train_pfedme_batched` runs :func:`simfl.learning.personal_training.train_pfedme` for
 many devices of one architecture together: the local models ``w`` and the personal models
@@ -6,7 +6,11 @@ many devices of one architecture together: the local models ``w`` and the person
 ``theta`` are ``K`` stacked forward/backward passes, then every ``w`` moves towards its
 ``theta``. Each device draws its minibatches from its own stream exactly as the sequential
 procedure does, so the results equal the sequential ones up to floating-point rounding.
-Architectures without a stacked form run the sequential procedure, device by device.
+:func:`train_perfedavg_batched` does the same for
+:func:`simfl.learning.personal_training.train_perfedavg` (Per-FedAvg, first order): each
+meta step is a stacked pass on the first minibatch at ``w`` and one on the second at the
+adapted point. Architectures without a stacked form run the sequential procedures, device
+by device.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from simfl.learning.batched_training import (
 )
 from simfl.learning.minibatch_schedule import MinibatchSchedule, draw_minibatches, total_steps
 from simfl.learning.params import get_flat, set_flat
-from simfl.learning.personal_training import train_pfedme
+from simfl.learning.personal_training import _require_plain_sgd, train_perfedavg, train_pfedme
 from simfl.learning.training import TrainConfig, TrainResult, _check_data
 
 
@@ -163,3 +167,88 @@ def _sequential(model: nn.Module, job: PFedMeJob,
     result = train_pfedme(local, personal, job.x, job.y, job.cfg, job.rng, lam=job.lam,
                           personal_lr=job.personal_lr, inner_steps=job.inner_steps, task=task)
     return get_flat(local), get_flat(personal), result
+
+
+def train_perfedavg_batched(
+    model: nn.Module,
+    jobs: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor, TrainConfig,
+                         np.random.Generator]],
+    outer_lr: float,
+    task: str = "classification",
+    max_activation_floats: int = MAX_ACTIVATION_FLOATS,
+) -> list[tuple[torch.Tensor, TrainResult]]:
+    """Run ``train_perfedavg`` for every job ``(w, x, y, cfg, rng)``; return per job the
+    trained flat ``w`` and the result. ``cfg.lr`` is alpha, ``outer_lr`` beta (shared)."""
+    if not jobs:
+        return []
+    _check_data(model, jobs[0][1], jobs[0][2], task)
+    for *_, cfg, _ in jobs:
+        _require_plain_sgd(cfg, "Per-FedAvg")
+    if not outer_lr > 0:
+        raise SimflError(f"Per-FedAvg: outer_lr={outer_lr} must be > 0, e.g. 0.001")
+    form = stacked_form(model, tuple(jobs[0][1].shape[1:]))
+    if form is None:
+        out = []
+        for w, x, y, cfg, rng in jobs:
+            local = copy.deepcopy(model)
+            set_flat(local, w)
+            result = train_perfedavg(local, x, y, cfg, rng, outer_lr=outer_lr, task=task)
+            out.append((get_flat(local), result))
+        return out
+    sizes = [y.shape[0] for _, _, y, _, _ in jobs]
+    meta = [cfg.steps if cfg.steps is not None
+            else -(-total_steps(n, cfg.batch_size, cfg.epochs, None) // 2)
+            for (*_, cfg, _), n in zip(jobs, sizes, strict=True)]
+    drawn = [draw_minibatches(n, cfg.batch_size, 2 * m, rng)  # two per meta step, in order
+             for (*_, cfg, rng), n, m in zip(jobs, sizes, meta, strict=True)]
+    keys = [cfg.lr for *_, cfg, _ in jobs]
+    results: list[tuple[torch.Tensor, TrainResult] | None] = [None] * len(jobs)
+    for members in groups_of(keys, [cfg.batch_size for *_, cfg, _ in jobs], sizes,
+                             [2 * m for m in meta], form, max_activation_floats):
+        trained = _perfedavg_group(form, [jobs[i] for i in members],
+                                   [drawn[i] for i in members], outer_lr, task)
+        for i, done in zip(members, trained, strict=True):
+            results[i] = done
+    return [r for r in results if r is not None]
+
+
+def _perfedavg_group(
+    form: StackedModel,
+    jobs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, TrainConfig,
+                     np.random.Generator]],
+    drawn: list[np.ndarray], outer_lr: float, task: str,
+) -> list[tuple[torch.Tensor, TrainResult]]:
+    """Train devices with equal alpha, ordered by steps descending, as one batch."""
+    sizes_n = [y.shape[0] for _, _, y, _, _ in jobs]
+    offsets = np.concatenate([[0], np.cumsum(sizes_n)[:-1]])
+    sched = MinibatchSchedule.stack(drawn, offsets.tolist(), MIN_SPLIT_ROWS)
+    x_all = torch.cat([x for _, x, _, _, _ in jobs])
+    y_all = torch.cat([y for _, _, y, _, _ in jobs])
+    w_flat = torch.stack([w for w, *_ in jobs]).to(torch.float32)  # trained in place
+    temp_flat = w_flat.clone()  # the adapted points
+    w_params, temp_params = form.split(w_flat), form.split(temp_flat)
+    alpha = jobs[0][3].lr
+    scale = 1.0 if task == "classification" or y_all.ndim == 1 else 1.0 / y_all.shape[1]
+    loss_sums = torch.zeros(len(jobs), dtype=torch.float64)
+    for s, passes in enumerate(sched.passes):
+        adapt = s % 2 == 0  # first minibatch of a meta step: adapt; second: meta update
+        for first, end, b in passes:
+            batch = PassBatch.of(sched, s, first, end, b, x_all, y_all)
+            size = torch.from_numpy(sched.sizes[s, first:end]).to(torch.float64)
+            at = w_params if adapt else temp_params
+            live = [p[first:end].requires_grad_() for p in at]
+            per_client = batch.losses(form, live, task, scale)
+            grads = list(torch.autograd.grad(per_client.sum(), live))
+            with torch.no_grad():
+                loss_sums[first:end] += per_client.detach().to(torch.float64) * size
+                if adapt:  # temp = w - alpha * grad f(w; batch 1)
+                    temp = [p[first:end] for p in temp_params]
+                    torch._foreach_copy_(temp, [p[first:end] for p in w_params])
+                    torch._foreach_add_(temp, grads, alpha=-alpha)
+                else:  # w -= beta * grad f(temp; batch 2)
+                    torch._foreach_add_([p[first:end] for p in w_params], grads,
+                                        alpha=-outer_lr)
+    meta_steps = ((sched.sizes > 0).sum(axis=0) // 2).tolist()
+    seen = sched.sizes.sum(axis=0).tolist()
+    return [(w_flat[c], TrainResult(n, meta_steps[c], seen[c], float(loss_sums[c]) / seen[c]))
+            for c, n in enumerate(sizes_n)]
