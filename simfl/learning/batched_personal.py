@@ -27,11 +27,11 @@ from simfl.errors import SimflError
 from simfl.learning.batched_models import StackedModel, stacked_form
 from simfl.learning.batched_training import (
     MAX_ACTIVATION_FLOATS,
-    MIN_SPLIT_ROWS,
     PassBatch,
     groups_of,
+    stack_data,
 )
-from simfl.learning.minibatch_schedule import MinibatchSchedule, draw_minibatches, total_steps
+from simfl.learning.minibatch_schedule import draw_minibatches, total_steps
 from simfl.learning.params import get_flat, set_flat
 from simfl.learning.personal_training import _require_plain_sgd, train_perfedavg, train_pfedme
 from simfl.learning.training import TrainConfig, TrainResult, _check_data
@@ -101,10 +101,7 @@ def _train_group(form: StackedModel, jobs: list[PFedMeJob], drawn: list[np.ndarr
                  task: str) -> list[tuple[torch.Tensor, torch.Tensor, TrainResult]]:
     """Train devices with equal settings, ordered by steps descending, as one batch."""
     sizes_n = [j.y.shape[0] for j in jobs]
-    offsets = np.concatenate([[0], np.cumsum(sizes_n)[:-1]])
-    sched = MinibatchSchedule.stack(drawn, offsets.tolist(), MIN_SPLIT_ROWS)
-    x_all = torch.cat([j.x for j in jobs])
-    y_all = torch.cat([j.y for j in jobs])
+    sched, x_all, y_all = stack_data([j.x for j in jobs], [j.y for j in jobs], drawn)
     w_flat = torch.stack([j.w for j in jobs]).to(torch.float32)  # trained in place
     theta_flat = torch.stack([j.theta for j in jobs]).to(torch.float32)
     w_params, theta_params = form.split(w_flat), form.split(theta_flat)
@@ -220,10 +217,8 @@ def _perfedavg_group(
 ) -> list[tuple[torch.Tensor, TrainResult]]:
     """Train devices with equal alpha, ordered by steps descending, as one batch."""
     sizes_n = [y.shape[0] for _, _, y, _, _ in jobs]
-    offsets = np.concatenate([[0], np.cumsum(sizes_n)[:-1]])
-    sched = MinibatchSchedule.stack(drawn, offsets.tolist(), MIN_SPLIT_ROWS)
-    x_all = torch.cat([x for _, x, _, _, _ in jobs])
-    y_all = torch.cat([y for _, _, y, _, _ in jobs])
+    sched, x_all, y_all = stack_data([x for _, x, _, _, _ in jobs],
+                                     [y for _, _, y, _, _ in jobs], drawn)
     w_flat = torch.stack([w for w, *_ in jobs]).to(torch.float32)  # trained in place
     temp_flat = w_flat.clone()  # the adapted points
     w_params, temp_params = form.split(w_flat), form.split(temp_flat)

@@ -133,10 +133,7 @@ def _train_group(
 ) -> list[tuple[torch.Tensor, TrainResult]]:
     """Train jobs with equal optimizer settings, ordered by steps descending, as one batch."""
     sizes_n = [j.y.shape[0] for j in jobs]
-    offsets = np.concatenate([[0], np.cumsum(sizes_n)[:-1]])
-    sched = MinibatchSchedule.stack(drawn, offsets.tolist(), MIN_SPLIT_ROWS)
-    x_all = torch.cat([j.x for j in jobs])
-    y_all = torch.cat([j.y for j in jobs])
+    sched, x_all, y_all = stack_data([j.x for j in jobs], [j.y for j in jobs], drawn)
     flat = torch.stack([j.start for j in jobs]).to(torch.float32)  # trained in place
     params = form.split(flat)
     cfg = jobs[0].cfg
@@ -168,6 +165,14 @@ def _train_group(
         (vec, TrainResult(n, steps[c], seen[c], losses[c] / seen[c]))
         for c, (vec, n) in enumerate(zip(flat.unbind(0), sizes_n, strict=True))
     ]
+
+
+def stack_data(xs: Sequence[torch.Tensor], ys: Sequence[torch.Tensor], drawn: list[np.ndarray]
+               ) -> tuple[MinibatchSchedule, torch.Tensor, torch.Tensor]:
+    """Return a group's minibatch schedule and its clients' data concatenated, in order."""
+    offsets = np.concatenate([[0], np.cumsum([y.shape[0] for y in ys])[:-1]])
+    sched = MinibatchSchedule.stack(drawn, offsets.tolist(), MIN_SPLIT_ROWS)
+    return sched, torch.cat(list(xs)), torch.cat(list(ys))
 
 
 @dataclass(frozen=True)
