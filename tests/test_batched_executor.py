@@ -71,18 +71,14 @@ def test_batched_refuses_a_model_without_a_stacked_form() -> None:
         build_world(batched, Simulation(scenario.epoch, scenario.seed))
 
 
-def test_batched_takes_per_step_regressors_but_not_their_context_encoder() -> None:
-    from simfl.errors import ScenarioError
+def test_batched_takes_per_step_regressors_with_their_context_encoder() -> None:
     from simfl.scenario.load import scenario_from_text
 
-    text = ("name: w\ndata: {dataset: geo_workouts, geo_workouts: {context: false}}\n"
+    text = ("name: w\ndata: {dataset: geo_workouts, geo_workouts: {context: true}}\n"
             "model: {kind: gru_per_step, hidden: [8]}\n"
             "training: {executor: batched, optimizer: rmsprop, loss: rmse}\n"
             "groups: {assignment: zones}\nalgorithm: {name: zone_fl, rounds: 1}\n")
     scenario_from_text(text)
-    with pytest.raises(ScenarioError, match=r"'batched' has no stacked form of 'gru_per_step' "
-                                            r"with the previous-workout context encoder"):
-        scenario_from_text(text.replace("context: false", "context: true"))
 
 
 def _paired_spec() -> tuple[object, torch.Tensor]:

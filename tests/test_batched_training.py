@@ -293,14 +293,20 @@ def test_per_step_regressors_match_sequential(
     _assert_match(train_batched(model, jobs, "regression"), expected, ADAM_ATOL)
 
 
-def test_a_per_step_regressor_with_context_falls_back_to_train_local(
-    digits: tuple[torch.Tensor, torch.Tensor],
+@pytest.mark.parametrize("kind", ["gru_per_step", "lstm_per_step"])
+def test_a_per_step_regressor_with_context_matches_sequential(
+    digits: tuple[torch.Tensor, torch.Tensor], kind: str,
 ) -> None:
     from simfl.learning.batched_models import batched_support
 
-    model = build_model("gru_per_step", (8, 8), 1, hidden=(6,), seed=0, context_features=3)
-    assert not batched_support(model, (8, 8))
-    shards = [(x, x.sum(dim=2)) for x, _ in _shards(digits, (8, 8))]
-    jobs = _jobs(model, shards, TrainConfig(lr=0.01, epochs=1, batch_size=16))
+    model = build_model(kind, (8, 8), 1, hidden=(6, 6), seed=0, context_features=3,
+                        target_scale=(120.0, 20.0))
+    assert batched_support(model, (8, 8))
+    shards = [(x, 100.0 + 5.0 * x.sum(dim=2)) for x, _ in _shards(digits, (8, 8))]
+    # SGD: the form itself matches to float rounding (measured <= 3e-8). RMSprop's first
+    # steps divide by |g|, which amplifies the rounding of the context encoder's near-zero
+    # gradients (measured up to 2.4e-4 on one client), so it is tested without context.
+    cfg = TrainConfig(lr=0.003, steps=4, epochs=None, batch_size=16, loss="rmse")
+    jobs = _jobs(model, shards, cfg, steps=[None, 3, None, 2, 7])
     expected = _sequential(model, jobs, "regression")
     _assert_match(train_batched(model, jobs, "regression"), expected)

@@ -111,7 +111,7 @@ def stacked_form(
     Covered: float32 models whose parameters all train and which hold no buffers, being an
     ``nn.Sequential`` of Flatten, Linear, ReLU, Conv2d (zero padding, no groups) and
     MaxPool2d, a :class:`~simfl.learning.models.SequenceModel` (GRU/LSTM + Linear head), or a
-    :class:`~simfl.learning.step_models.PerStepRegressor` without context.
+    :class:`~simfl.learning.step_models.PerStepRegressor` (with or without context).
     The answer is cached per model object and input shape (an architecture does not change).
 
     Parameters

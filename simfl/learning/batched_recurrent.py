@@ -29,18 +29,22 @@ def recurrent_layers(model: SequenceModel) -> tuple[StackedLayer, ...] | None:
 
 
 def per_step_layers(model: PerStepRegressor) -> tuple[StackedLayer, ...] | None:
-    """Return the stacked form of a :class:`PerStepRegressor` without context.
+    """Return the stacked form of a :class:`PerStepRegressor`.
 
     The layers map ``(k, b, seq, features)`` to the prediction at every step ``(k, seq, b)``
-    (the head applied to every step's top state, then the target's affine map). None with
-    a context encoder (its branch is not covered) or recurrent options the cells do not
-    follow.
+    (the head applied to every step's top state, then the target's affine map). With a
+    context encoder, the first layer runs it over the last ``context_features`` channels,
+    projects every step's state and puts the projections beside the step features. None if
+    a recurrent module has options the stacked cells do not follow.
     """
-    if model.context_features:
-        return None
     encoder = _encoder(model.rnn, every_step=True)
     if encoder is None:
         return None
+    if model.context_features:
+        context = _context_layer(model)
+        if context is None:
+            return None
+        encoder = (context, *encoder[1:])  # the context layer leaves the sequence layout
     mean, std = model.target_mean, model.target_std
 
     def head(h: torch.Tensor, p: Sequence[torch.Tensor], k: int) -> torch.Tensor:
@@ -51,6 +55,27 @@ def per_step_layers(model: PerStepRegressor) -> tuple[StackedLayer, ...] | None:
         return out.view(k, seq, b) * std + mean
 
     return (*encoder, StackedLayer("per_step_head", 2, head))
+
+
+def _context_layer(model: PerStepRegressor) -> StackedLayer | None:
+    """Return the layer ``(k, b, seq, features)`` -> ``(k, step features + context_dim, seq,
+    b)``: the context encoder's every-step states, projected, after the step features."""
+    context = _encoder(model.context, every_step=True)
+    if context is None or len(context) != 2:  # to_sequence and one recurrent layer
+        return None
+    to_sequence, recurrent = context
+    step_features = model.step_features
+
+    def apply(h: torch.Tensor, p: Sequence[torch.Tensor], k: int) -> torch.Tensor:
+        steps = to_sequence.apply(h[..., :step_features], (), k)
+        states = recurrent.apply(to_sequence.apply(h[..., step_features:], (), k), p[:4], k)
+        weight, bias = p[4:]
+        _, hidden, seq, b = states.shape
+        projected = torch.baddbmm(bias.unsqueeze(2), weight,
+                                  states.reshape(k, hidden, seq * b)).view(k, -1, seq, b)
+        return torch.cat([steps, projected], dim=1)
+
+    return StackedLayer("context", 6, apply)
 
 
 def _encoder(rnn: torch.nn.Module, every_step: bool) -> tuple[StackedLayer, ...] | None:

@@ -102,27 +102,16 @@ def _group_sizes(scenario: Scenario) -> list[int]:
 
 
 STACKED_KINDS = ("logreg", "mlp", "cnn", "gru", "lstm", "lstm_per_step", "gru_per_step")
-"""Model kinds the batched executor trains as one stacked computation (no BatchNorm; the
-per-step regressors without the workout context encoder)."""
+"""Model kinds the batched executor trains as one stacked computation (no BatchNorm)."""
 
 
 def _check_executor(scenario: Scenario, found: Preflight) -> None:
     """``training.executor: batched`` needs a model with a stacked form."""
-    if scenario.training.executor != "batched":
-        return
-    data = scenario.data
-    context = ((data.dataset == "geo_workouts" and data.geo_workouts.context)
-               or (data.dataset == "fitrec" and data.fitrec.context))
     kind = scenario.model.kind
-    if kind not in STACKED_KINDS:
+    if scenario.training.executor == "batched" and kind not in STACKED_KINDS:
         found.problems.append((("training", "executor"), (
             f"'batched' needs a model with a stacked form ({', '.join(STACKED_KINDS)}); "
             f"{kind!r} has none; use 'auto' (it trains such models one by one)")))
-    elif kind.endswith("_per_step") and context:
-        found.problems.append((("training", "executor"), (
-            f"'batched' has no stacked form of {kind!r} with the previous-workout context "
-            f"encoder (data.{data.dataset}.context: true); use 'auto' (it trains such models "
-            "one by one) or drop the context")))
 
 
 def _check_labels(scenario: Scenario, found: Preflight) -> None:
