@@ -99,7 +99,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       file=sys.stderr)
             point.finish()
     if not args.quiet:
-        shown = {k: v for k, v in result.summary.items() if k != "details"}  # in summary.json
+        shown = {k: v for k, v in result.summary.items()  # details: in summary.json;
+                 if k not in ("details", "warnings")}  # warnings: printed below
         print(summary_table(shown, title=f"simfl run {scenario.name}"))
     for warning in result.summary.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
