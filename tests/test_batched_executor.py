@@ -146,3 +146,51 @@ def test_a_bad_ditto_coefficient_is_refused_as_sequentially() -> None:
                       options={"lam": 0.5, "personal_lr": 0.0})
     with pytest.raises(SimflError, match=r"personal_lr=0.0 > 0"):
         batched.submit(bad).value()
+
+
+def test_mixed_personalized_jobs_and_a_one_sample_client_match_their_procedures() -> None:
+    from simfl.learning.personal_procedures import (
+        DITTO,
+        PERFEDAVG,
+        pfedme_procedure_name,
+        register_personal_procedures,
+    )
+
+    register_personal_procedures()
+    seq, default = make_executor(sizes=(20, 1, 33))
+    batched = BatchedExecutor(seq.clients, seq.default_config, default, seq.task, seq.rng)
+    spec, start = _paired_spec()
+    plain = get_flat(default.factory())
+    cfgs = [None, with_work(seq.default_config, steps=4),
+            with_work(seq.default_config, epochs=3)]
+    jobs = []
+    for i in range(3):  # every family, with options that differ from job to job
+        jobs.append(TrainingJob(i, start, f"ditto/{i}", procedure=DITTO, model=spec,
+                                config=cfgs[i],
+                                options={"lam": 0.1 * i, "personal_lr": 0.02 + 0.01 * i}))
+        k = 1 + i
+        jobs.append(TrainingJob(i, start, f"pfedme/{i}", procedure=pfedme_procedure_name(k),
+                                model=spec, config=cfgs[i],
+                                options={"lam": 5.0 + i, "inner_lr": 0.05, "inner_steps": k}))
+        jobs.append(TrainingJob(i, plain, f"perfedavg/{i}", procedure=PERFEDAVG,
+                                config=with_work(seq.default_config, steps=2 + 2 * i),
+                                options={"meta_lr": 0.01 * (i + 1)}))
+    got = [h.value() for h in [batched.submit(j) for j in jobs]]
+    want = [h.value() for h in [seq.submit(j) for j in jobs]]
+    assert batched.batches_run == 3 and batched.jobs_run == len(jobs)
+    for a, b in zip(got, want, strict=True):
+        assert torch.allclose(a, b, atol=ONE_MILLIONTH)
+
+
+def test_a_personalized_job_with_a_prox_term_runs_alone_and_is_refused() -> None:
+    from simfl.learning.personal_procedures import DITTO, register_personal_procedures
+
+    register_personal_procedures()
+    batched, _ = both()
+    spec, start = _paired_spec()
+    job = TrainingJob(0, start, "ditto/0", procedure=DITTO, model=spec,  # type: ignore[arg-type]
+                      options={"lam": 0.5, "personal_lr": 0.05}, prox=(start, 1.0))
+    assert batched.unbatchable(spec, batched.submit(job)) == (  # type: ignore[arg-type]
+        "'ditto' sets its own proximal term")
+    with pytest.raises(SimflError, match=r"sets its own proximal term; submit prox=None"):
+        batched.submit(job).value()

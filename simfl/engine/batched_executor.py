@@ -16,6 +16,7 @@ Per-FedAvg's update by :mod:`simfl.learning.batched_personal`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from simfl.engine.jobs import JobExecutor, ModelSpec, PendingTraining, TrainingOutput
@@ -36,8 +37,30 @@ PFEDME = "pfedme"
 PERFEDAVG = "perfedavg"
 """The procedure name of Per-FedAvg's (first-order) update, trained by
 :func:`simfl.learning.batched_personal.train_perfedavg_batched`."""
-PAIRED_PROCEDURES = {DITTO: {"lam", "personal_lr"}, PFEDME: {"lam", "inner_lr", "inner_steps"}}
-"""Procedures of paired models this executor batches, and the options each takes."""
+PROCEDURE_OPTIONS = {DITTO: {"lam", "personal_lr"}, PFEDME: {"lam", "inner_lr", "inner_steps"},
+                     PERFEDAVG: {"meta_lr"}}
+"""Procedures besides plain SGD this executor batches, and the options each takes."""
+
+
+def _options_problem(family: str, name: str, options: Mapping[str, Any],
+                     config: Any) -> str | None:
+    """Return why a job of ``family`` (procedure ``name``) is not batched as its procedure
+    would run it, or None."""
+    if set(options) != PROCEDURE_OPTIONS[family]:
+        return f"its {name!r} options {sorted(options)} are not {sorted(PROCEDURE_OPTIONS[family])}"
+    numbers = {k: v for k, v in options.items() if isinstance(v, int | float)}
+    if len(numbers) != len(options):
+        return f"its {name!r} options {options} are not all numbers"
+    if family == DITTO:
+        ok = name == DITTO and numbers["lam"] >= 0 and numbers["personal_lr"] > 0
+    elif family == PFEDME:
+        k = options["inner_steps"]
+        ok = (isinstance(k, int) and k >= 1 and name == f"{PFEDME}/K={k}"
+              and numbers["lam"] > 0 and numbers["inner_lr"] > 0)
+    else:
+        ok = (name == PERFEDAVG and numbers["meta_lr"] > 0 and config.steps is not None
+              and config.steps % 2 == 0)
+    return None if ok else f"its {name!r} job is not one the batched trainers take as it is"
 
 
 def _family(procedure: str) -> str:
@@ -62,34 +85,35 @@ class BatchedExecutor(JobExecutor):
         return self.unbatchable(spec, handle) is None
 
     def unbatchable(self, spec: ModelSpec, handle: PendingTraining) -> str | None:
-        """Return why ``handle`` cannot be trained in a batch of ``spec``, or None if it can."""
+        """Return why ``handle`` cannot be trained in a batch of ``spec``, or None if it can.
+
+        A job the batched trainers would treat differently from its sequential procedure
+        (an option out of range, a proximal term the procedure refuses) is not batchable:
+        it runs alone, where the procedure reports the problem for that job only.
+        """
         from simfl.learning.batched_models import batched_support
 
         job = handle.job
         model = self.model_instance(spec)
-        if _family(job.procedure) == PERFEDAVG:
-            if set(job.options) != {"meta_lr"}:
-                return f"its Per-FedAvg options {sorted(job.options)} are not ['meta_lr']"
-            if handle.config.steps is None or handle.config.steps % 2:
-                return ("it does not plan an even number of minibatches (Per-FedAvg takes two "
-                        "per step)")
-            paired_options = None
-        else:
-            paired_options = PAIRED_PROCEDURES.get(_family(job.procedure))
-        if paired_options is not None:
-            from simfl.learning.paired import PairedModel
+        family = _family(job.procedure)
+        if family == "sgd":
+            if job.options:
+                return f"it has procedure options {sorted(job.options)}"
+        elif family in PROCEDURE_OPTIONS:
+            problem = _options_problem(family, job.procedure, job.options, handle.config)
+            if problem is not None:
+                return problem
+            if job.prox is not None:
+                return f"{job.procedure!r} sets its own proximal term"
+            if family in (DITTO, PFEDME):
+                from simfl.learning.paired import PairedModel
 
-            if not isinstance(model, PairedModel):
-                return f"the job model of {job.procedure!r} is not a PairedModel"
-            if set(job.options) != paired_options:
-                return (f"its {job.procedure!r} options {sorted(job.options)} are not "
-                        f"{sorted(paired_options)}")
-            model = model.first
-        elif job.procedure not in ("sgd", PERFEDAVG):
+                if not isinstance(model, PairedModel):
+                    return f"the job model of {job.procedure!r} is not a PairedModel"
+                model = model.first
+        else:
             return (f"its procedure {job.procedure!r} is not plain SGD/Adam/RMSprop, Ditto, "
                     "pFedMe or Per-FedAvg")
-        elif job.options and job.procedure == "sgd":
-            return f"it has procedure options {sorted(job.options)}"
         if job.trainable is not None:
             return "some of its parameters are frozen"
         x = self.clients[job.client].x
@@ -111,7 +135,8 @@ class BatchedExecutor(JobExecutor):
                  and (h is wanted or not self.take_from_memo(h))]
         family = _family(wanted.job.procedure)
         group = [h for h in group if _family(h.job.procedure) == family]
-        assert wanted in group
+        if wanted not in group:  # pragma: no cover - unbatchable said it was covered
+            raise RuntimeError(f"job {wanted.job.stream} is covered but not in its batch")
         for h in group:
             self.forget(h)
         model = self.model_instance(spec)
@@ -151,13 +176,10 @@ class BatchedExecutor(JobExecutor):
         and the proximal term towards the received global model."""
         import dataclasses
 
-        from simfl.errors import SimflError
         from simfl.learning.batched_training import BatchJob
         from simfl.learning.paired import unpack_pair
 
         lam, personal_lr = float(h.job.options["lam"]), float(h.job.options["personal_lr"])
-        if not (lam >= 0 and personal_lr > 0):
-            raise SimflError(f"Ditto: lam={lam} must be >= 0 and personal_lr={personal_lr} > 0")
         received, personal = unpack_pair(h.job.start, h.job.start.numel() // 2)
         client = self.clients[h.job.client]
         rng = self.rng(h.job.stream)  # one stream, drawn by the two updates in turn

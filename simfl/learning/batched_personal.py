@@ -27,7 +27,9 @@ from simfl.errors import SimflError
 from simfl.learning.batched_models import StackedModel, stacked_form
 from simfl.learning.batched_training import (
     MAX_ACTIVATION_FLOATS,
+    BatchJob,
     PassBatch,
+    check_jobs,
     groups_of,
     stack_data,
 )
@@ -76,6 +78,9 @@ def train_pfedme_batched(
     if not jobs:
         return []
     _check_data(model, jobs[0].x, jobs[0].y, task)
+    total = get_flat(model).numel()
+    check_jobs(model, [BatchJob(j.w, j.x, j.y, j.cfg, j.rng) for j in jobs], task, total)
+    check_jobs(model, [BatchJob(j.theta, j.x, j.y, j.cfg, j.rng) for j in jobs], task, total)
     for j in jobs:
         _check_job(j)
     form = stacked_form(model, tuple(jobs[0].x.shape[1:]))
@@ -179,6 +184,7 @@ def train_perfedavg_batched(
     if not jobs:
         return []
     _check_data(model, jobs[0][1], jobs[0][2], task)
+    check_jobs(model, [BatchJob(*job) for job in jobs], task, get_flat(model).numel())
     for *_, cfg, _ in jobs:
         _require_plain_sgd(cfg, "Per-FedAvg")
     if not outer_lr > 0:

@@ -103,7 +103,7 @@ def train_batched(
     _check_data(model, jobs[0].x, jobs[0].y, task)
     form = stacked_form(model, tuple(jobs[0].x.shape[1:]))
     total = form.num_parameters if form else sum(p.numel() for p in model.parameters())
-    _check_jobs(model, jobs, task, total)
+    check_jobs(model, jobs, task, total)
     if form is None:
         return [_train_sequential(model, job, task) for job in jobs]
     sizes = [j.y.shape[0] for j in jobs]  # (Tensor.__len__ costs microseconds)
@@ -257,7 +257,7 @@ def _last_minibatch(n: int, batch_size: int, steps: int) -> int:
     return batch_size
 
 
-def _check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str, total: int) -> None:
+def check_jobs(model: nn.Module, jobs: Sequence[BatchJob], task: str, total: int) -> None:
     """Validate every job as ``train_local`` would (``total``: the model's parameters).
 
     Job 0's data are checked by the caller; the others must share their format.
