@@ -82,6 +82,10 @@ def test_train_pfedme_refuses_adam_and_a_shared_model() -> None:
         train_pfedme(model, quadratic_model(), FEATURES, TARGETS,
                      TrainConfig(optimizer="adam", lr=1e-3), np.random.default_rng(0),
                      lam=1.0, personal_lr=0.1, inner_steps=1, task="regression")
+    with pytest.raises(SimflError, match=r"training.loss 'rmse' is not supported here"):
+        train_pfedme(model, quadratic_model(), FEATURES, TARGETS,
+                     TrainConfig(lr=0.1, loss="rmse"), np.random.default_rng(0),
+                     lam=1.0, personal_lr=0.1, inner_steps=1, task="regression")
     with pytest.raises(SimflError, match="two distinct model instances"):
         train_pfedme(model, model, FEATURES, TARGETS, full_batch(0.1),
                      np.random.default_rng(0), lam=1.0, personal_lr=0.1, inner_steps=1,

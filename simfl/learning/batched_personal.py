@@ -145,12 +145,7 @@ def _train_group(form: StackedModel, jobs: list[PFedMeJob], drawn: list[np.ndarr
 
 
 def _check_job(job: PFedMeJob) -> None:
-    cfg = job.cfg
-    if cfg.optimizer != "sgd" or cfg.momentum or cfg.weight_decay:
-        raise SimflError(
-            f"pFedMe: its local updates are plain gradient steps; got optimizer="
-            f"{cfg.optimizer!r}, momentum={cfg.momentum}, weight_decay={cfg.weight_decay}. "
-            "Use optimizer 'sgd' with momentum 0 and weight_decay 0.")
+    _require_plain_sgd(job.cfg, "pFedMe")
     if not (job.lam > 0 and job.personal_lr > 0 and job.inner_steps >= 1):
         raise SimflError(
             f"pFedMe: lam={job.lam}, personal_lr={job.personal_lr} must be > 0 and "

@@ -227,6 +227,10 @@ def _require_plain_sgd(cfg: TrainConfig, who: str) -> None:
             f"{cfg.optimizer!r}, momentum={cfg.momentum}, weight_decay={cfg.weight_decay}. "
             "Use optimizer 'sgd' with momentum 0 and weight_decay 0."
         )
+    if cfg.loss != "mse":
+        raise SimflError(f"{who}: trains on the mean squared error (regression) or "
+                         f"cross-entropy; training.loss {cfg.loss!r} is not supported here, "
+                         "use 'mse'")
 
 
 def _paired_parameters(
