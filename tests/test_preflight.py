@@ -213,3 +213,16 @@ def test_a_cnn_on_leaf_vectors_needs_an_image_shape(tmp_path: Path) -> None:
     assert any(p.endswith("model.kind: a cnn needs images, but LEAF data are feature vectors; "
                           "set data.image_shape, e.g. [1, 28, 28] for FEMNIST, or use mlp or "
                           "logreg") for p in problems), problems
+
+
+def test_leaf_and_per_user_data_are_not_judged_by_the_default_client_count(
+        tmp_path: Path) -> None:
+    leaf = (f"name: q\ndata: {{dataset: leaf, path: {tmp_path}}}\ngroups: {{count: 150}}\n"
+            "algorithm: {name: hierarchical, clients_per_edge_round: 5}\n")
+    scenario = scenario_from_text(leaf)  # 150 groups of LEAF's users
+    assert preflight(scenario, check_files=False).warnings == []
+    with pytest.raises(ScenarioError, match=r"150 groups for 120 clients leaves a group"):
+        scenario_from_text(leaf.replace("groups:", "partition: {num_clients: 120}\ngroups:"))
+    workouts = ("name: w\ndata: {dataset: geo_workouts}\nmodel: {kind: gru_per_step}\n"
+                "groups: {count: 150}\nalgorithm: {name: hierarchical}\n")
+    scenario_from_text(workouts)  # its users, not partition.num_clients, are the clients

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from simfl.atomic import folder_problem
 from simfl.errors import SimflError
-from simfl.scenario.rules import region_sizes
+from simfl.scenario.rules import clients_known, region_sizes
 from simfl.scenario.source import YamlPath
 
 if TYPE_CHECKING:
@@ -83,6 +83,9 @@ def _check_sampling(scenario: Scenario, found: Preflight) -> None:
         sizes, where = [clients], "scenario"
     if per_round is None or not sizes or min(sizes) < 1:
         return
+    if where != "region" and not clients_known(
+            scenario.data.dataset, "num_clients" in scenario.partition.model_fields_set):
+        return  # the data decide how many clients there are; known at run time
     if per_round > min(sizes):
         have = (f"the scenario has {clients} clients" if where == "scenario" else
                 f"the smallest {where} has {min(sizes)} client(s)")

@@ -240,20 +240,33 @@ def group_members_rule(members: object, num_clients: int) -> list[str]:
     return out
 
 
+PER_USER_DATASETS = ("geo_workouts", "fitrec")
+"""Datasets whose clients are their users, however many the data hold
+(``partition.num_clients`` does not apply)."""
+
+
+def clients_known(dataset: object, num_clients_set: bool) -> bool:
+    """Return whether ``partition.num_clients`` is the number of clients before the data are
+    loaded: not for per-user datasets, nor for LEAF unless it is set (then the first ones)."""
+    if dataset in PER_USER_DATASETS:
+        return False
+    return dataset != "leaf" or num_clients_set
+
+
 def groups_clients_rule(assignment: object, count: object, num_clients: object,
                         has_space: bool, names: object = None, members: object = None,
                         clients_known: bool = True) -> list[tuple[YamlPath, str]]:
     """Every group gets a client, region groups need regions, servers have free names.
 
-    ``clients_known`` is False where the number of clients comes from a data file (a LEAF
-    dataset without ``partition.num_clients``): explicit members are then checked at run.
+    ``clients_known`` is False where the number of clients comes from the data (see
+    :func:`clients_known`): explicit members and the group count are then checked at run.
     """
     out: list[tuple[YamlPath, str]] = [(("groups", "names"), m)
                                        for m in group_server_names_rule(names)]
     if assignment == "explicit" and clients_known and isinstance(num_clients, int):
         out += [(("groups", "members"), m) for m in group_members_rule(members, num_clients)]
     if (assignment not in ("explicit", "file", "region", "zones")
-            and isinstance(count, int)
+            and isinstance(count, int) and clients_known
             and isinstance(num_clients, int) and count > num_clients):
         out.append((("groups", "count"), f"{count} groups for {num_clients} clients leaves a "
                     "group with no client; use at most partition.num_clients groups"))
@@ -338,10 +351,10 @@ def cross_key_problems(data: dict[str, Any]) -> list[tuple[YamlPath, str]]:
         members, file = groups.get("members"), groups.get("file")
         count = (len(members) if isinstance(members, list) and members
                  else groups.get("count", None if file is not None else DEFAULT_GROUP_COUNT))
-        clients_known = (d or {}).get("dataset") != "leaf" or "num_clients" in part
+        known = clients_known((d or {}).get("dataset", "digits"), "num_clients" in part)
         out += groups_clients_rule(groups.get("assignment", "contiguous"), count,
                                    part.get("num_clients", 100), space is not None,
-                                   groups.get("names"), members, clients_known)
+                                   groups.get("names"), members, known)
     regions = space.get("regions") if space is not None else None
     devices = ([r.get("devices") for r in regions if isinstance(r, dict)]
                if isinstance(regions, list) else None)

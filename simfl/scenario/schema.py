@@ -304,7 +304,8 @@ class Scenario(Section):
                 self.groups.assignment, self.groups.default_count, self.partition.num_clients,
                 space is not None, self.groups.names,
                 [list(m) for m in self.groups.members] if self.groups.members else None,
-                self.data.dataset != "leaf" or "num_clients" in self.partition.model_fields_set,
+                rules.clients_known(self.data.dataset,
+                                    "num_clients" in self.partition.model_fields_set),
             )] if self.algorithm.uses_groups else [])
             + [message for _path, message in geo_rules.zones_rule(
                 self.algorithm.name, self.algorithm.needs_zones, self.groups.assignment,
