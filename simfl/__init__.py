@@ -19,10 +19,10 @@ the orbital entry points (:func:`load_elements`, :func:`walker_delta`,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simfl.errors import DataError, OrbitError, ScenarioError, SimflError
+from simfl.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from simfl.analysis.figures import plot_methods_vs_time, plot_metric_vs_time
@@ -111,14 +111,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a front-door name on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'simfl' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, _ = lazy_attributes(__name__, _LAZY)  # front-door names on first use
 
 
 def __dir__() -> list[str]:

@@ -108,18 +108,20 @@ def test_momentum_and_bad_coefficients_are_refused() -> None:
 def test_batched_perfedavg_equals_the_sequential_procedure(kind: str,
                                                            shape: tuple[int, ...]) -> None:
     from simfl.learning.batched_personal import train_perfedavg_batched
+    from simfl.learning.batched_training import BatchJob
     from simfl.learning.personal_training import train_perfedavg
 
     cfgs = [TrainConfig(lr=0.05, steps=4, epochs=None, batch_size=16),
             TrainConfig(lr=0.05, epochs=1, batch_size=8),
             TrainConfig(lr=0.02, steps=2, epochs=None, batch_size=16)]
     model, pfedme_jobs = _jobs(kind, shape, cfgs)
-    jobs = [(j.w, j.x, j.y, j.cfg, j.rng) for j in pfedme_jobs]
+    jobs = [BatchJob(j.w, j.x, j.y, j.cfg, j.rng) for j in pfedme_jobs]
     expected = []
-    for w, x, y, cfg, rng in jobs:
+    for job in jobs:
         local = copy.deepcopy(model)
-        set_flat(local, w)
-        result = train_perfedavg(local, x, y, cfg, copy.deepcopy(rng), outer_lr=0.03)
+        set_flat(local, job.start)
+        result = train_perfedavg(local, job.x, job.y, job.cfg, copy.deepcopy(job.rng),
+                                 outer_lr=0.03)
         expected.append((get_flat(local), result))
     got = train_perfedavg_batched(model, jobs, outer_lr=0.03, max_activation_floats=2**12)
     for (w, res), (w_ref, ref) in zip(got, expected, strict=True):

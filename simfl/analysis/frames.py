@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simfl.analysis.nodes import sort_nodes
+from simfl.analysis.outcomes import final_and_best
 from simfl.engine.trace import EVENT_KINDS, TRACE_COLUMNS
 from simfl.errors import SimflError
 
@@ -131,8 +132,6 @@ def final_metrics(metrics: pd.DataFrame) -> dict[str, float]:
     empty) at its latest evaluation, as :func:`simfl.analysis.outcomes.final_and_best`
     takes them for the summary, so a notebook and ``summary.json`` agree.
     """
-    from simfl.analysis.outcomes import final_and_best
-
     require_columns(metrics, METRIC_COLUMNS, "metrics")
     node = headline_node(metrics["node"]) if len(metrics) else None
     if node is None:

@@ -216,6 +216,7 @@ class BatchedExecutor(JobExecutor):
         import dataclasses
 
         from simfl.learning.batched_personal import train_perfedavg_batched
+        from simfl.learning.batched_training import BatchJob
 
         out: dict[int, tuple[torch.Tensor, TrainResult]] = {}
         by_rate: dict[float, list[int]] = {}
@@ -228,9 +229,9 @@ class BatchedExecutor(JobExecutor):
                 client = self.clients[h.job.client]
                 steps = h.config.steps
                 assert steps is not None  # checked by unbatchable
-                jobs.append((h.job.start, client.x, client.y,
-                             dataclasses.replace(h.config, steps=steps // 2),
-                             self.rng(h.job.stream)))
+                jobs.append(BatchJob(h.job.start, client.x, client.y,
+                                     dataclasses.replace(h.config, steps=steps // 2),
+                                     self.rng(h.job.stream)))
             trained = train_perfedavg_batched(model, jobs, meta_lr, task=self.task)
             out.update(zip(members, trained, strict=True))
         return [out[i] for i in range(len(group))]

@@ -8,8 +8,7 @@ Names are imported on first use (PEP 562), so importing one pure module of this 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from simfl.lazy import lazy_attributes
 
 _LAZY = {
     "BatchJob": "simfl.learning.batched_training",
@@ -112,15 +111,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a name of this package on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'simfl.learning' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
-
-def __dir__() -> list[str]:
-    return sorted(__all__)

@@ -35,7 +35,12 @@ from simfl.learning.batched_training import (
 )
 from simfl.learning.minibatch_schedule import draw_minibatches, total_steps
 from simfl.learning.params import get_flat, set_flat
-from simfl.learning.personal_training import _require_plain_sgd, train_perfedavg, train_pfedme
+from simfl.learning.personal_training import (
+    _require_plain_sgd,
+    perfedavg_meta_steps,
+    train_perfedavg,
+    train_pfedme,
+)
 from simfl.learning.training import TrainConfig, TrainResult, _check_data
 
 
@@ -168,41 +173,39 @@ def _sequential(model: nn.Module, job: PFedMeJob,
 
 def train_perfedavg_batched(
     model: nn.Module,
-    jobs: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor, TrainConfig,
-                         np.random.Generator]],
+    jobs: Sequence[BatchJob],
     outer_lr: float,
     task: str = "classification",
     max_activation_floats: int = MAX_ACTIVATION_FLOATS,
 ) -> list[tuple[torch.Tensor, TrainResult]]:
-    """Run ``train_perfedavg`` for every job ``(w, x, y, cfg, rng)``; return per job the
-    trained flat ``w`` and the result. ``cfg.lr`` is alpha, ``outer_lr`` beta (shared)."""
+    """Run ``train_perfedavg`` for every job (``start`` is w; no prox, no steps override);
+    return per job the trained flat ``w`` and the result. ``cfg.lr`` is alpha, ``outer_lr``
+    beta (shared)."""
     if not jobs:
         return []
-    _check_data(model, jobs[0][1], jobs[0][2], task)
-    check_jobs(model, [BatchJob(*job) for job in jobs], task, get_flat(model).numel())
-    for *_, cfg, _ in jobs:
-        _require_plain_sgd(cfg, "Per-FedAvg")
+    _check_data(model, jobs[0].x, jobs[0].y, task)
+    check_jobs(model, jobs, task, get_flat(model).numel())
+    for j in jobs:
+        _require_plain_sgd(j.cfg, "Per-FedAvg")
     if not outer_lr > 0:
         raise SimflError(f"Per-FedAvg: outer_lr={outer_lr} must be > 0, e.g. 0.001")
-    form = stacked_form(model, tuple(jobs[0][1].shape[1:]))
+    form = stacked_form(model, tuple(jobs[0].x.shape[1:]))
     if form is None:
         out = []
-        for w, x, y, cfg, rng in jobs:
+        for j in jobs:
             local = copy.deepcopy(model)
-            set_flat(local, w)
-            result = train_perfedavg(local, x, y, cfg, rng, outer_lr=outer_lr, task=task)
+            set_flat(local, j.start)
+            result = train_perfedavg(local, j.x, j.y, j.cfg, j.rng, outer_lr=outer_lr,
+                                     task=task)
             out.append((get_flat(local), result))
         return out
-    sizes = [y.shape[0] for _, _, y, _, _ in jobs]
-    meta = [cfg.steps if cfg.steps is not None
-            else -(-total_steps(n, cfg.batch_size, cfg.epochs, None) // 2)
-            for (*_, cfg, _), n in zip(jobs, sizes, strict=True)]
-    drawn = [draw_minibatches(n, cfg.batch_size, 2 * m, rng)  # two per meta step, in order
-             for (*_, cfg, rng), n, m in zip(jobs, sizes, meta, strict=True)]
-    keys = [cfg.lr for *_, cfg, _ in jobs]
+    sizes = [j.y.shape[0] for j in jobs]
+    minibatches = [2 * perfedavg_meta_steps(n, j.cfg) for j, n in zip(jobs, sizes, strict=True)]
+    drawn = [draw_minibatches(n, j.cfg.batch_size, m, j.rng)  # two per meta step, in order
+             for j, n, m in zip(jobs, sizes, minibatches, strict=True)]
     results: list[tuple[torch.Tensor, TrainResult] | None] = [None] * len(jobs)
-    for members in groups_of(keys, [cfg.batch_size for *_, cfg, _ in jobs], sizes,
-                             [2 * m for m in meta], form, max_activation_floats):
+    for members in groups_of([j.cfg.lr for j in jobs], [j.cfg.batch_size for j in jobs], sizes,
+                             minibatches, form, max_activation_floats):
         trained = _perfedavg_group(form, [jobs[i] for i in members],
                                    [drawn[i] for i in members], outer_lr, task)
         for i, done in zip(members, trained, strict=True):
@@ -210,20 +213,15 @@ def train_perfedavg_batched(
     return [r for r in results if r is not None]
 
 
-def _perfedavg_group(
-    form: StackedModel,
-    jobs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, TrainConfig,
-                     np.random.Generator]],
-    drawn: list[np.ndarray], outer_lr: float, task: str,
-) -> list[tuple[torch.Tensor, TrainResult]]:
+def _perfedavg_group(form: StackedModel, jobs: list[BatchJob], drawn: list[np.ndarray],
+                     outer_lr: float, task: str) -> list[tuple[torch.Tensor, TrainResult]]:
     """Train devices with equal alpha, ordered by steps descending, as one batch."""
-    sizes_n = [y.shape[0] for _, _, y, _, _ in jobs]
-    sched, x_all, y_all = stack_data([x for _, x, _, _, _ in jobs],
-                                     [y for _, _, y, _, _ in jobs], drawn)
-    w_flat = torch.stack([w for w, *_ in jobs]).to(torch.float32)  # trained in place
+    sizes_n = [j.y.shape[0] for j in jobs]
+    sched, x_all, y_all = stack_data([j.x for j in jobs], [j.y for j in jobs], drawn)
+    w_flat = torch.stack([j.start for j in jobs]).to(torch.float32)  # trained in place
     temp_flat = w_flat.clone()  # the adapted points
     w_params, temp_params = form.split(w_flat), form.split(temp_flat)
-    alpha = jobs[0][3].lr
+    alpha = jobs[0].cfg.lr
     scale = 1.0 if task == "classification" or y_all.ndim == 1 else 1.0 / y_all.shape[1]
     loss_sums = torch.zeros(len(jobs), dtype=torch.float64)
     for s, passes in enumerate(sched.passes):

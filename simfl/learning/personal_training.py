@@ -157,7 +157,7 @@ def train_perfedavg(
     params = [p for p in model.parameters() if p.requires_grad]
     loss_fn = _loss_fn(task, y)
     model.train()
-    steps = cfg.steps if cfg.steps is not None else -(-_num_minibatches(n, cfg) // 2)
+    steps = perfedavg_meta_steps(n, cfg)
     batches = _minibatches(n, cfg.batch_size, rng)
     seen = 0
     loss_sum = 0.0
@@ -178,6 +178,12 @@ def train_perfedavg(
                     p.add_(p.grad, alpha=-outer_lr)
         seen += idx.numel() + idx2.numel()
     return TrainResult(n, steps, seen, loss_sum / seen)
+
+
+def perfedavg_meta_steps(n: int, cfg: TrainConfig) -> int:
+    """Return the meta steps of :func:`train_perfedavg` on ``n`` samples: ``cfg.steps``, or
+    enough to consume ``cfg.epochs`` passes of minibatches, two per step (rounded up)."""
+    return cfg.steps if cfg.steps is not None else -(-_num_minibatches(n, cfg) // 2)
 
 
 def personalize_perfedavg(
